@@ -1,0 +1,46 @@
+# GuideQA: `make run` and `make test` do all the set-up on a fresh machine (offline after install).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared
+SAMPLE_QUESTION ?= Are procedures 64635 and 64636 medically indicated for a patient with M47.817 spondylosis without myelopathy or radiculopathy, lumbosacral region, and a history of prior spinal fusion?
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run ingest test lint eval clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first: the local CPU build (an unpinned torch would pull several GB of CUDA)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e '.[dev]'
+	touch $(STAMP)
+
+ingest: setup
+	$(BIN)/guideqa ingest corpus
+
+run: ingest
+	$(BIN)/guideqa ask "$(SAMPLE_QUESTION)"
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+eval: setup
+	@if [ -d "$(SHARED)/evalsets" ]; then \
+	  $(BIN)/guideqa eval $(SHARED)/evalsets/acr-appropriateness --out eval-runs/acr && \
+	  $(BIN)/guideqa eval $(SHARED)/evalsets/acr-appropriateness --gold $(SHARED)/evalsets/acr-appropriateness/gold-physician-phrased.jsonl --out eval-runs/acr-physician && \
+	  $(BIN)/guideqa eval $(SHARED)/evalsets/pubmedqa --out eval-runs/pubmedqa; \
+	else echo "make eval: $(SHARED)/evalsets not found; skipping the shared dev sets."; fi
+
+clean:
+	rm -rf $(VENV) .guideqa eval-runs .pytest_cache .ruff_cache

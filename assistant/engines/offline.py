@@ -1,0 +1,320 @@
+"""The offline answer engine: no LLM, deterministic, decides from structured evidence first.
+
+Order of evidence, strongest first:
+1. a rating-table row for the procedure and scenario asked (7-9 indicated, 4-6 conditional,
+   1-3 not indicated, scaled to the table's own maximum);
+2. a criteria list of a policy that governs the procedure (by code or by name), each criterion
+   judged met / not met / unknown from the question;
+3. the stance of the most relevant retrieved sentences (a lexical reading, said as such);
+4. otherwise ``insufficient_evidence``: the corpus does not cover the question.
+"""
+
+from __future__ import annotations
+
+import time
+
+from assistant.compose import Draft, insufficient
+from assistant.criteria_eval import CriterionJudgement, applicable, judge, verdict
+from assistant.engines.base import EngineRequest
+from assistant.query import ParsedQuestion
+from assistant.rating_match import RowMatch, confident, match_rows
+from assistant.retrieval import Retrieval
+from assistant.schema import Answer, CriterionStatus, Determination
+from assistant.sentences import overlap, split_sentences
+from assistant.stance import StanceCount, decide, score
+from ingest.evidence import RatingRow
+from ingest.manifest import StoredChunk
+from ingest.textnorm import STOPWORDS, stem, terms
+
+_LABEL = {
+    Determination.indicated: "Indicated",
+    Determination.not_indicated: "Not indicated",
+    Determination.conditional: "Conditional",
+    Determination.insufficient_evidence: "Insufficient evidence",
+}
+_QUESTION_WORDS = {
+    stem(w)
+    for w in [
+        "appropriate",
+        "indicated",
+        "medically",
+        "necessary",
+        "recommended",
+        "covered",
+        "patient",
+        "patients",
+        "procedure",
+        "procedures",
+        "indication",
+        "indications",
+        "reasonable",
+        "warranted",
+        "needed",
+        "useful",
+        "would",
+        "should",
+        "could",
+        "does",
+    ]
+}
+MIN_SCENARIO_SCORE = 0.2  # below this no scenario of the best table resembles the question
+MIN_COVERAGE = 0.5  # share of the question's distinctive terms the evidence must contain
+
+
+def rating_determination(rating: int, scale_max: int) -> Determination:
+    """Thirds of the table's 1..max scale: on 1-9, 7-9 indicated, 4-6 conditional, 1-3 not indicated."""
+    position = (rating - 1) / max(scale_max - 1, 1)
+    if position >= 2 / 3:
+        return Determination.indicated
+    if position >= 1 / 3:
+        return Determination.conditional
+    return Determination.not_indicated
+
+
+def _category(rating: int, scale_max: int) -> str:
+    return {
+        Determination.indicated: "usually appropriate",
+        Determination.conditional: "may be appropriate",
+        Determination.not_indicated: "usually not appropriate",
+    }[rating_determination(rating, scale_max)]
+
+
+def row_claim(row: RatingRow) -> str:
+    """A rating row as a claim that is verbatim-checkable against the row's chunk."""
+    return f"{row.variant} — {row.procedure}: Rating {row.rating}"
+
+
+def _distinctive(text: str) -> set[str]:
+    return {t for t in terms(text) if t not in _QUESTION_WORDS and t not in STOPWORDS and not t.isdigit()}
+
+
+class OfflineEngine:
+    name = "offline"
+
+    def answer(self, request: EngineRequest) -> Answer:
+        started = time.perf_counter()
+        q, r, store = request.question, request.retrieval, request.store
+        timings = {"retrieve_ms": round(r.ms, 2)}
+
+        def done(answer: Answer) -> Answer:
+            timings["decide_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            answer.timings.update(timings)
+            return answer
+
+        if not r.hits:
+            return done(insufficient(q.text, self.name, retrieved_doc_ids=[], audience=request.audience))
+        draft = Draft(store, q.text, self.name, request.audience)
+        draft.saw([h.chunk for h in r.pool.values()])
+
+        matches = match_rows(store, q, r)
+        if matches and confident(matches[0]) and matches[0].scenario_score >= MIN_SCENARIO_SCORE:
+            return done(self._from_rating(draft, q, r, matches, timings))
+
+        criteria_answer = self._from_criteria(draft, q, r, timings)
+        if criteria_answer is not None:
+            return done(criteria_answer)
+        return done(self._from_stance(draft, q, r, timings))
+
+    # ------------------------------------------------------------- rating rows
+    def _from_rating(
+        self,
+        draft: Draft,
+        q: ParsedQuestion,
+        r: Retrieval,
+        matches: list[RowMatch],
+        timings: dict[str, float],
+    ) -> Answer:
+        best = matches[0]
+        row = best.row
+        store = draft.store
+        doc_chunks = {c.chunk_id: c for c in store.manifest.doc_chunks(row.doc_id)}
+        draft.saw(list(doc_chunks.values()))
+        chunk = doc_chunks[row.chunk_id]
+        determination = rating_determination(row.rating, row.scale_max)
+
+        scenario_status = CriterionStatus.met if best.scenario_score >= 0.5 else CriterionStatus.unknown
+        draft.add_criterion(
+            row.variant,
+            scenario_status,
+            "closest scenario to the question's findings"
+            + ("" if scenario_status == CriterionStatus.met else " (weak match: confirm it applies)"),
+            chunk,
+        )
+        draft.add_bullet("Evidence", row_claim(row), chunk)
+        if row.comment:
+            draft.add_bullet("Evidence", f"Comments: {row.comment}", chunk)
+        self._narrative(draft, q, row, doc_chunks)
+
+        same_table = [m.row for m in matches if m.row.table_id == row.table_id and m.row.chunk_id != row.chunk_id]
+        better = sorted(
+            (
+                x
+                for x in same_table
+                if x.rating > row.rating and rating_determination(x.rating, x.scale_max) == Determination.indicated
+            ),
+            key=lambda x: -x.rating,
+        )[:3]
+        for alt in better:
+            draft.add_bullet("Alternatives / next steps", row_claim(alt), doc_chunks[alt.chunk_id])
+            draft.related.append(f"Is {alt.procedure} appropriate for {row.variant.rstrip('.')}?")
+
+        # The same procedure in the nearest other scenario, when its verdict differs: a pitfall.
+        for m in matches[1:8]:
+            other = m.row
+            if other.table_id != row.table_id and m.procedure_score >= best.procedure_score - 1e-6:
+                if rating_determination(other.rating, other.scale_max) != determination:
+                    other_chunk = store.manifest.chunks([other.chunk_id]).get(other.chunk_id)
+                    if other_chunk is not None and draft.add_bullet("Pitfalls", row_claim(other), other_chunk):
+                        draft.related.append(f"Is {other.procedure} appropriate for {other.variant.rstrip('.')}?")
+                break
+        headline = (
+            f"{_LABEL[determination]}: {row.procedure} is rated {row.rating} of {row.scale_max} "
+            f"({_category(row.rating, row.scale_max)}) for this scenario in {best.title}."
+        )
+        return draft.build(determination, headline, retrieved_doc_ids=r.doc_ids, timings=timings)
+
+    def _narrative(self, draft: Draft, q: ParsedQuestion, row: RatingRow, chunks: dict[str, StoredChunk]) -> None:
+        """Up to two sentences from the document's narrative about the procedure asked."""
+        wanted = set(terms(row.procedure)) | (set(terms(q.procedure or "")) - {"contrast", "without", "with"})
+        scored: list[tuple[float, str, StoredChunk]] = []
+        for chunk in chunks.values():
+            if chunk.kind != "text":
+                continue
+            for sentence in split_sentences(chunk.text):
+                s = overlap(wanted, sentence)
+                if s >= 0.5 and len(sentence) <= 400:
+                    scored.append((s + 0.2 * overlap(set(terms(q.context)), sentence), sentence, chunk))
+        scored.sort(key=lambda x: -x[0])
+        for _, sentence, chunk in scored[:2]:
+            draft.add_bullet("Evidence", sentence, chunk)
+
+    # ---------------------------------------------------------------- criteria
+    def _criteria_docs(self, q: ParsedQuestion, r: Retrieval) -> list[str]:
+        service_codes = {c.upper() for c in [*q.cpt, *q.hcpcs]}
+        by_code = [d for d in r.doc_ids if r.code_docs.get(d, set()) & service_codes]
+        if by_code:
+            return by_code
+        return r.doc_ids[:1]
+
+    def _from_criteria(self, draft: Draft, q: ParsedQuestion, r: Retrieval, timings: dict[str, float]) -> Answer | None:
+        store = draft.store
+        docs = self._criteria_docs(q, r)
+        records = applicable(store.manifest.criteria(docs), q)
+        if not records:
+            return None
+        if not (q.cpt or q.hcpcs) and not self._covers(
+            q, [c.criterion for c in records] + [c.procedure for c in records]
+        ):
+            return None
+        chunk_map = store.manifest.chunks({c.chunk_id for c in records})
+        judged: list[CriterionJudgement] = []
+        for record in records:
+            record_doc = store.manifest.get(record.doc_id)
+            extra = set(terms(record.procedure)) | (set(terms(record_doc.meta.title)) if record_doc else set())
+            judged.append(judge(record, q, extra))
+        determination = verdict(judged)
+
+        decisive = [j for j in judged if j.status == CriterionStatus.not_met]
+        shown = (
+            decisive
+            + [j for j in judged if j.status == CriterionStatus.met]
+            + [j for j in judged if j.status == CriterionStatus.unknown and j.criterion.polarity == "inclusion"]
+        )
+        for j in shown[:12]:
+            draft.add_criterion(j.criterion.criterion, j.status, j.reason, chunk_map.get(j.criterion.chunk_id))
+        for j in decisive[:4]:
+            draft.add_bullet("Evidence", j.criterion.criterion, chunk_map[j.criterion.chunk_id])
+        if determination != Determination.not_indicated:
+            for j in [j for j in judged if j.status == CriterionStatus.met][:3]:
+                draft.add_bullet("Evidence", j.criterion.criterion, chunk_map[j.criterion.chunk_id])
+        pitfalls = [j for j in judged if j.criterion.polarity == "exclusion" and j.status == CriterionStatus.unknown]
+        for j in pitfalls[:4]:
+            draft.add_bullet("Pitfalls", j.criterion.criterion, chunk_map[j.criterion.chunk_id])
+        documentation = [c for c in store.manifest.criteria(docs[:1]) if c.polarity == "documentation"]
+        doc_chunks = store.manifest.chunks({c.chunk_id for c in documentation})
+        for c in documentation[:3]:
+            draft.add_bullet("Documentation", c.criterion, doc_chunks[c.chunk_id])
+
+        if not draft.has_claims():
+            return None
+        procedure = q.procedure or (records[0].procedure.split(" (")[0] if records[0].procedure else "the service")
+        draft.related += [
+            f"What documentation supports {procedure}?",
+            f"How often can {procedure} be repeated?",
+        ]
+        headline = self._criteria_headline(determination, judged, procedure)
+        return draft.build(determination, headline, retrieved_doc_ids=r.doc_ids, timings=timings)
+
+    @staticmethod
+    def _criteria_headline(determination: Determination, judged: list[CriterionJudgement], procedure: str) -> str:
+        not_met = [j for j in judged if j.status == CriterionStatus.not_met]
+        unknown = [j for j in judged if j.status == CriterionStatus.unknown and j.criterion.polarity == "inclusion"]
+        if determination == Determination.not_indicated:
+            first = not_met[0]
+            return f"Not indicated as described ({procedure}): {first.reason} — {first.criterion.criterion}"
+        if determination == Determination.indicated:
+            return f"Indicated: the question meets every listed criterion for {procedure}."
+        return (
+            f"Conditional: coverage of {procedure} depends on criteria the question does not settle "
+            f"({len(unknown)} to confirm below)."
+        )
+
+    # ------------------------------------------------------------------ stance
+    def _covers(self, q: ParsedQuestion, texts: list[str]) -> bool:
+        wanted = _distinctive(q.retrieval_text)
+        if not wanted:
+            return False
+        have: set[str] = set()
+        for t in texts:
+            have |= set(terms(t))
+        return len(wanted & have) / len(wanted) >= MIN_COVERAGE
+
+    def _from_stance(self, draft: Draft, q: ParsedQuestion, r: Retrieval, timings: dict[str, float]) -> Answer:
+        ranked = sorted(r.pool.values(), key=lambda h: -h.score)
+        chunks: list[StoredChunk] = []
+        for doc_id in r.doc_ids[:3]:  # the first well-ranked document that covers the question
+            candidate = [h.chunk for h in ranked if h.doc_id == doc_id][:8]
+            if self._covers(q, [c.text for c in candidate] + [c.section for c in candidate]):
+                chunks = candidate
+                break
+        if not chunks:
+            return insufficient(
+                q.text, self.name, retrieved_doc_ids=r.doc_ids, timings=timings, audience=draft.audience
+            )
+        q_terms = _distinctive(q.retrieval_text)
+        candidates: list[tuple[float, str, StoredChunk]] = []
+        for chunk in chunks:
+            for sentence in split_sentences(chunk.text):
+                rel = overlap(q_terms, sentence)
+                if rel > 0:
+                    candidates.append((rel, sentence, chunk))
+        candidates.sort(key=lambda x: -x[0])
+        counts = StanceCount()
+        used = 0
+        for rel, sentence, chunk in candidates[:10]:
+            s = score(sentence, weight=rel)
+            if s.support or s.against:
+                counts.support += s.support
+                counts.against += s.against
+                counts.hedge += s.hedge
+                if used < 4 and draft.add_bullet("Evidence", sentence, chunk):
+                    used += 1
+        for _, sentence, chunk in candidates[:2]:
+            if used < 2 and draft.add_bullet("Evidence", sentence, chunk):
+                used += 1
+        if not draft.has_claims():
+            return insufficient(
+                q.text, self.name, retrieved_doc_ids=r.doc_ids, timings=timings, audience=draft.audience
+            )
+        determination = decide(counts)
+        lean = {
+            Determination.indicated: "the cited evidence mostly supports it",
+            Determination.not_indicated: "the cited evidence mostly reports no benefit or advises against it",
+            Determination.conditional: "the cited evidence is mixed or qualified",
+        }[determination]
+        headline = f"{_LABEL[determination]}: {lean} (a reading of the sentences below, not a rated guideline)."
+        for doc_id in r.doc_ids[1:3]:
+            record = draft.store.manifest.get(doc_id)
+            if record is not None:
+                draft.related.append(f"What does “{record.meta.title}” recommend for this patient?")
+        return draft.build(determination, headline, retrieved_doc_ids=r.doc_ids, timings=timings)

@@ -1,0 +1,158 @@
+"""Procedure phrases as signatures (modality, contrast phase, the other words) and how well two match.
+
+"CT A/P w/ and w/o" and "CT abdomen and pelvis without and with contrast" must match exactly,
+while "CT abdomen without contrast" must not match "CT abdomen with contrast": contrast phase and
+modality are compared as categories, the remaining words (region, technique) by overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ingest.textnorm import STOPWORDS, expand, stem
+
+# stem -> modality class
+_MODALITY = {
+    "ct": "ct",
+    "cta": "cta",
+    "ctv": "cta",
+    "mri": "mri",
+    "mra": "mra",
+    "mrv": "mra",
+    "mrcp": "mri",
+    "us": "us",
+    "doppler": "us",
+    "duplex": "us",
+    "sonohysterographi": "us",
+    "echocardiographi": "echo",
+    "xray": "xray",
+    "fluoroscopi": "fluoro",
+    "esophagram": "fluoro",
+    "enema": "fluoro",
+    "myelographi": "myelo",
+    "pet": "pet",
+    "fdg": "pet",
+    "spect": "nm",
+    "scintigraphi": "nm",
+    "tc99m": "nm",
+    "bone scan": "nm",
+    "cholescintigraphi": "nm",
+    "octreotid": "nm",
+    "mibg": "nm",
+    "nuclear": "nm",
+    "ventil": "nm",
+    "arteriographi": "angio",
+    "angiographi": "angio",
+    "venographi": "angio",
+    "aortographi": "angio",
+    "mammographi": "mammo",
+    "tomosynthesi": "mammo",
+    "dxa": "dxa",
+    "biopsi": "biopsy",
+}
+_CONTRAST_WORDS = {"contrast", "iv", "intraven", "without", "with", "and", "or", "oral"}
+_NOISE = {
+    "repeat",
+    "dedicated",
+    "routine",
+    "initial",
+    "follow",
+    "up",
+    "study",
+    "studi",
+    "scan",
+    "imag",
+    "exam",
+    "examin",
+    "test",
+    "next",
+    "view",
+    "plain",
+    "order",
+    "obtain",
+    "perform",
+    "procedur",
+    "get",
+    "do",
+    "the",
+    "of",
+    "a",
+    "an",
+    "site",
+    "first",
+    "also",
+    "them",
+    "done",
+    "patient",
+    "worth",
+    "thinking",
+}
+
+
+@dataclass(frozen=True)
+class ProcedureSignature:
+    modalities: frozenset[str]
+    contrast: str | None  # "none" | "with" | "both" | None when the phrase does not say
+    words: frozenset[str]
+
+
+@lru_cache(maxsize=50000)
+def signature(text: str) -> ProcedureSignature:
+    canon = expand(text)
+    if "without and with contrast" in canon:
+        contrast: str | None = "both"
+    elif "without contrast" in canon:
+        contrast = "none"
+    elif "contrast" in canon or "arthrographi" in canon or "enhanced" in canon:
+        contrast = "with"
+    elif re.search(r"\bwithout\s*[?.!]*$", canon):
+        contrast = "none"  # "MRI ankle w/o?": a bare trailing w/o means without contrast
+    elif re.search(r"\bwith\s*[?.!]*$", canon):
+        contrast = "with"
+    else:
+        contrast = None
+    tokens = [stem(t) for t in canon.replace("/", " ").replace("-", " ").split()]
+    tokens = [t.strip(".,;:()[]?!'\"") for t in tokens]
+    modalities = {_MODALITY[t] for t in tokens if t in _MODALITY}
+    if "bone scan" in canon:
+        modalities.add("nm")
+    words = {
+        t
+        for t in tokens
+        if t and t not in _MODALITY and t not in _CONTRAST_WORDS and t not in _NOISE and t not in STOPWORDS
+    }
+    return ProcedureSignature(frozenset(modalities), contrast, frozenset(words))
+
+
+def match_score(asked: str, candidate: str) -> float:
+    """How well a rating row's procedure matches the procedure asked about, about -2 .. 2.
+
+    Modality disagreement and a contradicted contrast phase dominate; word overlap (region,
+    technique) decides among rows that agree on both.
+    """
+    a, c = signature(asked), signature(candidate)
+    score = 0.0
+    if a.modalities and c.modalities:
+        if a.modalities & c.modalities:
+            score += 1.0 * len(a.modalities & c.modalities) / len(a.modalities | c.modalities)
+        else:
+            score -= 1.0
+    elif a.modalities and not c.modalities:
+        score -= 0.3
+    if a.contrast is not None:
+        if c.contrast == a.contrast:
+            score += 0.5
+        elif c.contrast is None:
+            score -= 0.1 if a.contrast == "none" else 0.4
+        else:
+            score -= 1.0
+    elif c.contrast is not None:
+        score -= 0.05
+    if a.words or c.words:
+        shared = a.words & c.words
+        recall = len(shared) / len(c.words) if c.words else 1.0  # how much of the row is named
+        precision = len(shared) / len(a.words) if a.words else 0.5  # how much asked is in the row
+        score += 0.6 * recall + 0.4 * precision
+    return score

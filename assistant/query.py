@@ -1,0 +1,249 @@
+"""Query understanding: codes, the procedure asked about, the clinical context, negations and facts.
+
+Physicians write "Are 64635/64636 indicated for M47.817 with a prior lumbar fusion?" or "Chronic
+hip pain, x-rays unrevealing, I suspect impingement. CT arthrogram of the hip?". This module turns
+either into a :class:`ParsedQuestion`: ICD-10-CM codes expanded to their descriptions, CPT/HCPCS
+codes, the procedure phrase and the clinical context, negated findings ("without radiculopathy")
+and patient facts ("prior fusion", "3 months", "two blocks with 80 % relief", age).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.codes import find_cpt, find_hcpcs, find_icd10
+from ingest.textnorm import STOPWORDS, expand, stem
+
+_WORD_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a": 1,
+    "an": 1,
+    "single": 1,
+    "both": 2,
+    "several": 3,
+}
+_NUM = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_UNIT_MONTHS = {
+    "minute": 1 / 43800,
+    "hour": 1 / 730,
+    "day": 1 / 30.4,
+    "week": 1 / 4.35,
+    "month": 1.0,
+    "year": 12.0,
+}
+
+_ASK_VERBS = (
+    r"appropriate|indicated|necessary|recommended|covered|reasonable|warranted|needed|useful|helpful|"
+    r"justified|ok|okay|approved|supported|the right (?:test|study|choice)|a good (?:test|study|choice)"
+)
+_PATTERNS = [
+    # "Is X (medically) indicated for Y?", "Are X appropriate in Y?"
+    re.compile(
+        r"^(?:is|are|would|will|should|does|do|can|could)\s+(?:an?\s+|the\s+)?(?P<proc>.+?)\s+(?:be\s+)?"
+        r"(?:considered\s+)?(?:medically\s+|clinically\s+)?(?:usually\s+)?(?:" + _ASK_VERBS + r")\b"
+        r"\s*(?:for|in|when|if|with|to)?\s*(?P<ctx>.*)$",
+        re.I | re.S,
+    ),
+    # "Do we need X in Y?"
+    re.compile(
+        r"^(?:do|does|would|will|should)\s+(?:we|i|you|they)\s+(?:need|want|have\s+to\s+get|get|order)\s+"
+        r"(?:an?\s+|the\s+)?(?P<proc>.+?)\s+(?:for|in|on|after|with)\s+(?P<ctx>.+)$",
+        re.I | re.S,
+    ),
+    # "Does a 3 yo with X need a VCUG?"
+    re.compile(
+        r"^(?:does|do|would|will|should)\s+(?P<ctx>.+?)\s+(?:need|require|get|warrant|benefit\s+from)\s+"
+        r"(?:an?\s+|the\s+|any\s+)?(?P<proc>[^?.]+?)\s*\??$",
+        re.I | re.S,
+    ),
+    # "Should I order X for Y?"
+    re.compile(
+        r"^(?:should|can|could|would|do|may|must)\s+(?:i|we|you|they)\s+(?:order|get|do|obtain|perform|request|"
+        r"use|consider|schedule|bill)\s+(?:an?\s+|the\s+)?(?P<proc>.+?)\s+(?:for|in|to|on)\s+(?P<ctx>.+)$",
+        re.I | re.S,
+    ),
+]
+_LEADING_FILLER = re.compile(
+    r"^(?:and\s+|so\s+|then\s+|next\s*[:,-]?\s*|is\s+|are\s+|would\s+|should\s+|get\s+|order\s+|ok\s+to\s+|"
+    r"worth\s+(?:getting|ordering|doing)\s+|what\s+about\s+|how\s+about\s+|do\s+we\s+need\s+|do\s+i\s+need\s+|"
+    r"can\s+i\s+get\s+|an?\s+|the\s+)+",
+    re.I,
+)
+_TRAILING_FILLER = re.compile(r"\s*(?:next|now|first|then|here|too|as well|instead|indicated|appropriate)\s*$", re.I)
+
+NEGATION_CUES = re.compile(
+    r"\b(?:without|no|not|denies|denied|negative\s+for|absence\s+of|absent|free\s+of|ruled\s+out|non|never|lack\s+of)\b",
+    re.I,
+)
+_SCOPE_END = re.compile(r"[.;:,()?!]|\b(?:but|with|who|which|and\s+(?:has|had|is|was|with))\b", re.I)
+_HISTORY = re.compile(
+    r"\b(?:prior|previous|previously|history\s+of|status\s+post|post|after|following|had\s+(?:an?\s+)?|"
+    r"underwent|s/p)\s+(?P<what>[a-z][a-z\s-]{2,60}?)(?=[.,;:?!()]|\s+(?:and|but|with|who|at|in|on)\b|$)",
+    re.I,
+)
+
+
+@dataclass
+class Measure:
+    """A number the question states, with what it is about (duration, percentage, count)."""
+
+    kind: str  # "duration_months" | "percent" | "count"
+    value: float
+    about: str  # a few words around the number
+
+
+@dataclass
+class ParsedQuestion:
+    text: str
+    icd10: list[tuple[str, str]] = field(default_factory=list)
+    cpt: list[str] = field(default_factory=list)
+    hcpcs: list[str] = field(default_factory=list)
+    procedure: str | None = None  # the service asked about, as written
+    context: str = ""  # the clinical situation, as written (codes expanded)
+    negated: set[str] = field(default_factory=set)  # stems of negated findings
+    affirmed: set[str] = field(default_factory=set)  # stems of findings stated as present
+    history: list[str] = field(default_factory=list)  # prior procedures/conditions ("spinal fusion")
+    measures: list[Measure] = field(default_factory=list)
+    age_years: float | None = None
+
+    @property
+    def codes(self) -> list[str]:
+        return [*self.cpt, *self.hcpcs, *(c for c, _ in self.icd10)]
+
+    @property
+    def retrieval_text(self) -> str:
+        """The question with ICD-10-CM codes followed by their descriptions."""
+        extra = " ".join(desc for _, desc in self.icd10)
+        return f"{self.text} {extra}".strip()
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as asked (empty, too long, no words)."""
+
+
+def check_question(text: str, max_chars: int) -> str:
+    cleaned = re.sub(r"\s+", " ", text or "").strip()
+    if not cleaned:
+        raise QuestionError("the question is empty: ask about a procedure and a clinical situation")
+    if len(cleaned) > max_chars:
+        raise QuestionError(
+            f"the question is {len(cleaned)} characters long; the limit is {max_chars} "
+            "(ask about one procedure and the relevant findings)"
+        )
+    if not re.search(r"[A-Za-z]{2,}|\d{4}", cleaned):
+        raise QuestionError("the question has no words to search for")
+    return cleaned
+
+
+def _split_procedure(text: str) -> tuple[str | None, str]:
+    for pattern in _PATTERNS:
+        m = pattern.match(text.strip())
+        if m and m.group("proc").strip():
+            proc = m.group("proc").strip(" ,")
+            if len(proc.split()) <= 40:
+                return proc, m.group("ctx").strip(" ?.")
+    # Physician style: "Context. Context. Procedure?" - the last short question sentence.
+    parts = [p.strip() for p in re.split(r"(?<=[.;!?])\s+|\s+-\s+", text.strip()) if p.strip()]
+    if len(parts) >= 2 and parts[-1].endswith("?"):
+        last = _LEADING_FILLER.sub("", parts[-1].rstrip("?").strip())
+        last = _TRAILING_FILLER.sub("", last).strip(" ,")
+        if last and len(last.split()) <= 12:
+            return last, " ".join(parts[:-1]).strip()
+    return None, text.strip(" ?")
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(t) for t in re.findall(r"[a-z0-9]+", expand(text)) if t not in STOPWORDS}
+
+
+def find_negations(text: str) -> tuple[set[str], set[str]]:
+    """(negated stems, affirmed stems): a cue negates the words up to the next clause boundary."""
+    canon = expand(text)
+    negated: set[str] = set()
+    for m in NEGATION_CUES.finditer(canon):
+        rest = canon[m.end() :]
+        end = _SCOPE_END.search(rest)
+        scope = rest[: end.start()] if end else rest
+        negated |= {s for s in _stems(" ".join(scope.split()[:8])) if s not in {"contrast", "iv"}}
+    affirmed = _stems(canon) - negated
+    return negated, affirmed
+
+
+def _number(word: str) -> float:
+    return float(_WORD_NUMBERS.get(word.lower(), word)) if not word.replace(".", "").isdigit() else float(word)
+
+
+def find_age(text: str) -> float | None:
+    """Patient age in years from "25-year-old", "3-week-old", "18 months old", "age 67", "67 yo"."""
+    canon = expand(text)
+    m = re.search(_NUM + r"\s*-?\s*(day|week|month|year)s?\s*-?\s*old\b", canon)
+    if m:
+        return _number(m.group(1)) * _UNIT_MONTHS[m.group(2)] / 12.0
+    m = re.search(r"\b(?:age|aged)\s*(\d{1,3})\b", canon)
+    if m:
+        return float(m.group(1))
+    m = re.search(r"\b(\d{1,3})\s*(?:m|f|male|female|man|woman|boy|girl)\b", canon)
+    if m and 0 < int(m.group(1)) < 110:
+        return float(m.group(1))
+    return None
+
+
+def find_measures(text: str) -> list[Measure]:
+    canon = expand(text)
+    out: list[Measure] = []
+    for m in re.finditer(_NUM + r"\s*(?:\+\s*)?-?\s*(minute|hour|day|week|month|year)s?\b(?!\s*-?\s*old)", canon):
+        about = canon[max(0, m.start() - 40) : m.end() + 40]
+        out.append(Measure("duration_months", _number(m.group(1)) * _UNIT_MONTHS[m.group(2)], about))
+    for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", canon):
+        about = canon[max(0, m.start() - 40) : m.end() + 40]
+        out.append(Measure("percent", float(m.group(1)), about))
+    for m in re.finditer(
+        r"\b(one|two|three|four|five|six|\d)\s+(?:prior\s+|previous\s+|diagnostic\s+|confirmatory\s+|separate\s+)*"
+        r"([a-z]+(?:\s+[a-z]+)?)",
+        canon,
+    ):
+        if m.group(2).split()[0] in _UNIT_MONTHS:
+            continue
+        out.append(Measure("count", _number(m.group(1)), canon[m.start() : m.end() + 30]))
+    return out
+
+
+def parse_question(text: str) -> ParsedQuestion:
+    """Parse an already length-checked question."""
+    icd = find_icd10(text)
+    cpt = find_cpt(text)
+    hcpcs = [c for c in find_hcpcs(text) if c not in {code for code, _ in icd}]
+    procedure, context = _split_procedure(text)
+    for code, desc in icd:
+        context = (
+            re.sub(re.escape(code), f"{code} ({desc})", context, flags=re.I)
+            if code.lower() in context.lower()
+            else f"{context} {desc}"
+        )
+    negated, affirmed = find_negations(f"{context} " + " ".join(d for _, d in icd))
+    history = [re.sub(r"\s+", " ", m.group("what")).strip() for m in _HISTORY.finditer(expand(text))]
+    return ParsedQuestion(
+        text=text,
+        icd10=icd,
+        cpt=cpt,
+        hcpcs=hcpcs,
+        procedure=procedure,
+        context=context.strip(),
+        negated=negated,
+        affirmed=affirmed,
+        history=history,
+        measures=find_measures(text),
+        age_years=find_age(text),
+    )

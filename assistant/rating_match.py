@@ -1,0 +1,123 @@
+"""Find the rating-table row a question is about: the right scenario (variant) and procedure.
+
+Every row of every rating table in the best-retrieved documents is scored on four signals:
+- procedure: :func:`assistant.procedures.match_score` between the procedure asked and the row's;
+- scenario: dense similarity of the clinical context to the table caption, word overlap weighted
+  by how rare a word is among the candidate captions, age fit and negation agreement;
+- document: the document's retrieval rank;
+- the row itself: whether retrieval found the row's own chunk.
+Nothing here knows a publisher, a question set or a particular table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.population import age_fit, patient_age
+from assistant.procedures import match_score
+from assistant.query import ParsedQuestion, find_negations
+from assistant.retrieval import Retrieval
+from ingest.evidence import RatingRow
+from ingest.store import Store
+from ingest.textnorm import terms
+
+W_PROCEDURE = 1.0
+W_SCENARIO = 1.2
+W_DOC = 0.35
+W_ROW_HIT = 0.35
+W_AGE = 0.25
+W_NEGATION = 0.2
+MIN_PROCEDURE_SCORE = 0.45  # below this the row does not name what was asked
+
+
+@dataclass
+class RowMatch:
+    row: RatingRow
+    title: str
+    score: float
+    procedure_score: float
+    scenario_score: float
+    doc_rank: int
+
+
+def _idf(captions: list[set[str]]) -> dict[str, float]:
+    n = len(captions)
+    df: dict[str, int] = {}
+    for words in captions:
+        for w in words:
+            df[w] = df.get(w, 0) + 1
+    return {w: math.log(1 + n / d) for w, d in df.items()}
+
+
+def _lexical(question_words: set[str], caption: set[str], title: set[str], idf: dict[str, float]) -> float:
+    if not caption or not question_words:
+        return 0.0
+    weight = lambda w: idf.get(w, math.log(2.0))  # noqa: E731
+    # Words the caption shares with the document title say nothing about which scenario is meant.
+    own = (caption - title) or caption
+    recall = sum(weight(w) for w in own & question_words) / sum(weight(w) for w in own)
+    explained = question_words & (caption | title)
+    precision = sum(weight(w) for w in explained) / sum(weight(w) for w in question_words)
+    return 0.6 * recall + 0.4 * precision
+
+
+def _negation_agreement(question: ParsedQuestion, caption: str) -> float:
+    neg, aff = find_negations(caption)
+    clash = len(neg & question.affirmed) + len(aff & question.negated)
+    agree = len(neg & question.negated)
+    return float(agree - clash)
+
+
+def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> list[RowMatch]:
+    """Candidate rows best first; empty when no retrieved document has a rating table."""
+    if not question.procedure:
+        return []
+    doc_ids = retrieval.doc_ids[: store.settings.top_docs]
+    rows = store.manifest.rating_rows(doc_ids)
+    if not rows:
+        return []
+    tables = store.manifest.rating_tables(doc_ids)
+    titles = {d: store.manifest.get(d).meta.title for d in doc_ids if store.manifest.get(d)}  # type: ignore[union-attr]
+    caption_words = {t.table_id: set(terms(t.caption)) for t, _ in tables}
+    title_words = {d: set(terms(title)) for d, title in titles.items()}
+    idf = _idf(list(caption_words.values()))
+
+    context_vec = store.embedder.embed([question.context or question.text])[0]
+    dense = {t.table_id: float(v @ context_vec) if v is not None else 0.0 for t, v in tables}
+    q_words = set(terms(question.context or question.text)) - set(terms(question.procedure))
+    age = patient_age(question.age_years, question.context)
+
+    scenario: dict[str, float] = {}
+    for table, _ in tables:
+        lexical = _lexical(q_words, caption_words[table.table_id], title_words.get(table.doc_id, set()), idf)
+        scenario[table.table_id] = (
+            0.5 * dense[table.table_id]
+            + 0.5 * lexical
+            + W_AGE * age_fit(age, table.caption)
+            + W_NEGATION * np.tanh(_negation_agreement(question, table.caption))
+        )
+
+    hit_ranks = {cid: i for i, cid in enumerate(sorted(retrieval.pool, key=lambda c: -retrieval.pool[c].score))}
+    out: list[RowMatch] = []
+    for row in rows:
+        rank = retrieval.doc_rank(row.doc_id) or 0
+        proc = match_score(question.procedure, row.procedure)
+        row_rank = hit_ranks.get(row.chunk_id)
+        score = (
+            W_PROCEDURE * proc
+            + W_SCENARIO * scenario.get(row.table_id, 0.0)
+            + W_DOC / (1 + rank)
+            + (W_ROW_HIT / (1 + row_rank / 5) if row_rank is not None else 0.0)
+        )
+        out.append(
+            RowMatch(row, titles.get(row.doc_id, row.doc_id), score, proc, scenario.get(row.table_id, 0.0), rank)
+        )
+    out.sort(key=lambda m: -m.score)
+    return out
+
+
+def confident(match: RowMatch) -> bool:
+    return match.procedure_score >= MIN_PROCEDURE_SCORE

@@ -1,0 +1,125 @@
+"""Hybrid retrieval: dense (vector store) + BM25, fused by reciprocal rank, approved documents only.
+
+Documents whose metadata lists a CPT/HCPCS/ICD-10-CM code named in the question are boosted:
+a physician who writes "64635" means the policy that governs 64635.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.query import ParsedQuestion
+from ingest.manifest import StoredChunk
+from ingest.store import Store
+from ingest.textnorm import terms
+
+CODE_BOOST_RANKS = 2.0  # a code match is worth this many first-place votes
+
+
+@dataclass
+class Hit:
+    chunk: StoredChunk
+    score: float
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk.chunk_id
+
+    @property
+    def doc_id(self) -> str:
+        return self.chunk.doc_id
+
+
+@dataclass
+class Retrieval:
+    hits: list[Hit]  # fused, best first (top_k)
+    docs: list[tuple[str, float]]  # documents, best first
+    code_docs: dict[str, set[str]] = field(default_factory=dict)  # doc -> matched codes
+    query_vector: np.ndarray | None = None
+    pool: dict[str, Hit] = field(default_factory=dict)  # every fused candidate, by chunk id
+    ms: float = 0.0
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return [d for d, _ in self.docs]
+
+    def doc_rank(self, doc_id: str) -> int | None:
+        for i, (d, _) in enumerate(self.docs):
+            if d == doc_id:
+                return i
+        return None
+
+
+def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
+    started = time.perf_counter()
+    settings = store.settings
+    text = question.retrieval_text
+    vector = store.embedder.embed([text])[0]
+    dense = store.vectors.query(vector, settings.dense_k, status="approved")
+    sparse = store.bm25.search(terms(text), settings.bm25_k, allowed=store.approved_mask())
+
+    fused: dict[str, float] = {}
+    dense_rank: dict[str, int] = {}
+    bm25_rank: dict[str, int] = {}
+    for rank, (cid, _) in enumerate(dense):
+        fused[cid] = fused.get(cid, 0.0) + 1.0 / (settings.rrf_k + rank + 1)
+        dense_rank[cid] = rank
+    for rank, (cid, _) in enumerate(sparse):
+        fused[cid] = fused.get(cid, 0.0) + 1.0 / (settings.rrf_k + rank + 1)
+        bm25_rank[cid] = rank
+
+    code_docs = store.manifest.docs_with_codes([*question.cpt, *question.hcpcs, *(c for c, _ in question.icd10)])
+    statuses = store.manifest.statuses()
+    code_docs = {d: c for d, c in code_docs.items() if statuses.get(d) == "approved"}
+    chunks = store.manifest.chunks(fused)  # vectors the manifest does not list are ignored
+    for doc_id, codes in code_docs.items():
+        boost = CODE_BOOST_RANKS * len(codes) / (settings.rrf_k + 1)
+        for cid, chunk in chunks.items():
+            if chunk.doc_id == doc_id:
+                fused[cid] += boost
+        if not any(c.doc_id == doc_id for c in chunks.values()):
+            # A code-matched document that neither retriever found still enters, by its best chunk.
+            best = _best_chunk_of(store, doc_id, question)
+            if best is not None:
+                chunks[best.chunk_id] = best
+                fused[best.chunk_id] = boost
+
+    pool = {
+        cid: Hit(chunks[cid], score, dense_rank.get(cid), bm25_rank.get(cid))
+        for cid, score in fused.items()
+        if cid in chunks and statuses.get(chunks[cid].doc_id) == "approved"
+    }
+    ranked = sorted(pool.values(), key=lambda h: -h.score)
+    doc_scores: dict[str, list[float]] = {}
+    for hit in ranked:
+        doc_scores.setdefault(hit.doc_id, []).append(hit.score)
+    # A document ranks by its best chunk, helped a little by its next ones: many weak rows of a big
+    # table must not outvote one chunk that answers the question.
+    docs = sorted(((d, _doc_score(s)) for d, s in doc_scores.items()), key=lambda x: -x[1])
+    return Retrieval(
+        hits=ranked[: settings.top_k],
+        docs=docs,
+        code_docs=code_docs,
+        query_vector=vector,
+        pool=pool,
+        ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _doc_score(scores: list[float]) -> float:
+    return scores[0] + 0.5 * sum(scores[1:3])
+
+
+def _best_chunk_of(store: Store, doc_id: str, question: ParsedQuestion) -> StoredChunk | None:
+    wanted = set(terms(question.retrieval_text))
+    best: tuple[int, StoredChunk] | None = None
+    for chunk in store.manifest.doc_chunks(doc_id):
+        overlap = len(wanted & set(terms(chunk.text)))
+        if best is None or overlap > best[0]:
+            best = (overlap, chunk)
+    return best[1] if best else None

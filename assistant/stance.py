@@ -1,0 +1,61 @@
+"""The stance of evidence sentences toward a question: for, against, or mixed.
+
+The fallback when no rating row or criteria list decides: read the sentences of the best
+documents most related to the question and count cue phrases of support ("significantly
+improved", "is recommended") and of no effect or recommendation against ("no significant
+difference", "not recommended"). A lexical heuristic, stated as such in every answer it produces.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.schema import Determination
+
+_AGAINST = re.compile(
+    r"\b(?:no|not|non)[- ]significant(?:ly)?\b|\bnot\s+(?:statistically\s+)?significant|"
+    r"\b(?:did|does|do|was|were|is|are|could|can)\s+not\s+(?:\w+\s+){0,2}?(?:differ|improve|reduce|increase|"
+    r"affect|change|predict|influence|show|find|associate|correlate|alter|benefit|help|prevent|lead)|"
+    r"\bno\s+(?:\w+\s+){0,2}?(?:difference|differences|association|correlation|effect|effects|benefit|"
+    r"improvement|change|changes|relationship|evidence|impact|advantage|increase|reduction)\b|"
+    r"\bnot\s+(?:be\s+)?(?:recommended|indicated|covered|associated|related|effective|useful|necessary|"
+    r"superior|predictive|appropriate)\b|\bshould\s+not\b|\bfailed\s+to\b|\bsimilar\b|\bcomparable\b|"
+    r"\bunchanged\b|\bineffective\b|\bnot\s+routinely\b|\bunproven\b|\binvestigational\b|\bp\s*[>=]\s*0?\.[0-9]",
+    re.I,
+)
+_FOR = re.compile(
+    r"\bsignificant(?:ly)?\b|\bimprov(?:e|ed|es|ement|ing)\b|\beffective\b|\brecommended\b|\bindicated\b|"
+    r"\bassociated\s+with\b|\bincreas(?:e|ed|es)\b|\breduc(?:e|ed|es|tion)\b|\bbenefit\b|\bsuperior\b|"
+    r"\bbetter\b|\bhigher\b|\blower\b|\bpredict(?:s|ed|ive)?\b|\bp\s*<\s*0?\.[0-9]|\bcovered\b|\bappropriate\b|"
+    r"\bsafe\b|\bfeasible\b|\buseful\b",
+    re.I,
+)
+_HEDGE = re.compile(r"\b(?:may|might|possibly|unclear|uncertain|limited evidence|insufficient|trend|however)\b", re.I)
+
+
+@dataclass
+class StanceCount:
+    support: float = 0.0
+    against: float = 0.0
+    hedge: float = 0.0
+
+
+def score(sentence: str, weight: float = 1.0) -> StanceCount:
+    against = len(_AGAINST.findall(sentence))
+    support = len(_FOR.findall(sentence))
+    # "no significant difference" also matches "significant": count the negative reading only.
+    support = max(0, support - against)
+    return StanceCount(support * weight, against * weight, len(_HEDGE.findall(sentence)) * weight)
+
+
+def decide(counts: StanceCount) -> Determination:
+    total = counts.support + counts.against
+    if total == 0:
+        return Determination.conditional
+    share = counts.support / total
+    if share >= 0.6 and counts.hedge < counts.support:
+        return Determination.indicated
+    if share <= 0.4:
+        return Determination.not_indicated
+    return Determination.conditional

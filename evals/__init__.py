@@ -1,0 +1,1 @@
+"""Evals: run GuideQA against gold determinations and report numbers, plots and misses."""

@@ -1,0 +1,107 @@
+"""report.md: the metrics table, the confusion matrix and the worst misses with their evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+_ORDER = {"indicated": 2, "conditional": 1, "not_indicated": 0}
+_SCALARS = [
+    "n",
+    "determination_accuracy",
+    "accuracy_ci95",
+    "majority_baseline",
+    "macro_f1",
+    "retrieval_hit_at_1",
+    "retrieval_hit_at_5",
+    "mrr",
+    "gold_doc_cited_rate",
+    "citation_resolve_rate",
+    "supported_bullet_rate",
+    "insufficient_rate",
+    "questions_per_s",
+    "corpus_docs",
+    "engine",
+    "git_commit",
+]
+
+
+def severity(row: dict[str, Any]) -> float:
+    """How bad a miss is: opposite verdicts (indicated vs not indicated) first, abstentions next."""
+    g, p = row["gold"], row["predicted"]
+    if g in _ORDER and p in _ORDER:
+        return abs(_ORDER[g] - _ORDER[p])
+    return 1.5
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    lat = report["latency_ms"]
+    lines = [
+        f"n={report['n']}  accuracy={report['determination_accuracy']:.3f} "
+        f"(95% CI {report['accuracy_ci95'][0]:.3f}-{report['accuracy_ci95'][1]:.3f}; majority baseline "
+        f"{report['majority_baseline']:.3f})  macro-F1={report['macro_f1']:.3f}",
+        f"retrieval hit@1={report['retrieval_hit_at_1']:.3f} hit@5={report['retrieval_hit_at_5']:.3f} "
+        f"MRR={report['mrr']:.3f}  gold doc cited={report['gold_doc_cited_rate']:.3f}",
+        f"citations resolved={report['citation_resolve_rate']:.3f}  "
+        f"bullets supported={report['supported_bullet_rate']:.3f}"
+        f"  insufficient={report['insufficient_rate']:.3f}",
+        f"latency p50={lat['p50']:.0f} ms p95={lat['p95']:.0f} ms max={lat['max']:.0f} ms  "
+        f"throughput={report['questions_per_s']:.1f} questions/s",
+    ]
+    if report.get("interrupted"):
+        lines.append("INTERRUPTED: the report covers only the questions answered before Ctrl-C.")
+    return lines
+
+
+def write_markdown(report: dict[str, Any], results: list[dict[str, Any]], out_dir: Path) -> Path:
+    lines = [f"# GuideQA eval: {Path(report['evalset']).name} ({Path(report['gold_file']).name})", ""]
+    if report.get("interrupted"):
+        lines += ["**Interrupted:** this report covers only the questions answered before Ctrl-C.", ""]
+    lines += ["| metric | value |", "|---|---|"]
+    for key in _SCALARS:
+        lines.append(f"| {key} | {report.get(key)} |")
+    lat = report["latency_ms"]
+    lines.append(f"| latency_ms | p50 {lat['p50']}, p95 {lat['p95']}, max {lat['max']} |")
+    lines += [
+        "",
+        "## Per class",
+        "",
+        "| class | precision | recall | f1 | support |",
+        "|---|---|---|---|---|",
+    ]
+    for label, m in report["per_class"].items():
+        lines.append(f"| {label} | {m['precision']} | {m['recall']} | {m['f1']} | {m['support']} |")
+    conf = report["confusion"]
+    if conf:
+        cols = sorted({p for row in conf.values() for p in row})
+        lines += [
+            "",
+            "## Confusion (rows: gold, columns: predicted)",
+            "",
+            "| gold \\ predicted | " + " | ".join(cols) + " |",
+            "|---" * (len(cols) + 1) + "|",
+        ]
+        for g, row in conf.items():
+            lines.append(f"| {g} | " + " | ".join(str(row.get(c, 0)) for c in cols) + " |")
+    misses = sorted((r for r in results if not r["correct"]), key=lambda r: (-severity(r), r["id"]))[:20]
+    lines += ["", f"## Worst misses ({len(misses)} shown of {sum(not r['correct'] for r in results)})", ""]
+    for r in misses:
+        lines += [
+            f"### {r['id']}: gold {r['gold']}, predicted {r['predicted']}",
+            f"- question: {r['question']}",
+            f"- answer: {r['headline']}",
+            f"- gold rationale: {r.get('rationale', '')}",
+            f"- gold docs {r['gold_doc_ids']}; retrieved {r['retrieved_doc_ids'][:5]}; cited {r['cited_doc_ids']}",
+        ]
+        for e in r.get("evidence", []):
+            lines.append(f"- evidence: {e}")
+        lines.append("")
+    lines += [
+        "## Plots",
+        "",
+        "![confusion](confusion.png) ![latency](latency.png) ![per class](accuracy_per_class.png)",
+        "",
+    ]
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

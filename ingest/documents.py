@@ -1,0 +1,246 @@
+"""Guideline documents: their metadata contract and the loading of Markdown and HTML files.
+
+A document is metadata (validated by :class:`DocumentMeta`) plus a body that the parsers in
+:mod:`ingest.parsing` turn into blocks. A file that is malformed or lacks a required field fails
+with :class:`DocumentError`, which names the file and the field, before anything is indexed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from bs4 import BeautifulSoup
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from ingest.codes import expand_code_list
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".html", ".htm")
+REQUIRED_FIELDS = ("doc_id", "title", "publisher", "year")
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+
+class DocumentError(ValueError):
+    """A document cannot be ingested; the message names the file and, where known, the field."""
+
+    def __init__(self, path: Path | str, message: str, field: str | None = None) -> None:
+        self.path = str(path)
+        self.field = field
+        where = f"{self.path}: field '{field}': " if field else f"{self.path}: "
+        super().__init__(where + message)
+
+
+class Status(StrEnum):
+    """Editorial lifecycle; only ``approved`` documents answer physicians."""
+
+    submitted = "submitted"
+    under_review = "under_review"
+    approved = "approved"
+    retired = "retired"
+
+
+class Codes(BaseModel):
+    """Billing and diagnosis codes a document applies to."""
+
+    cpt: list[str] = Field(default_factory=list)
+    hcpcs: list[str] = Field(default_factory=list)
+    icd10: list[str] = Field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return [*self.cpt, *self.hcpcs, *self.icd10]
+
+
+class DocumentMeta(BaseModel):
+    """Metadata every indexed document carries; references in answers are built from it."""
+
+    doc_id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1)
+    publisher: str = Field(min_length=1)
+    year: int = Field(ge=1900, le=2100)
+    version: str = "1"
+    effective_date: dt.date | None = None
+    source_url: str | None = None
+    status: Status = Status.submitted
+    codes: Codes = Field(default_factory=Codes)
+    topics: list[str] = Field(default_factory=list)
+
+    @field_validator("doc_id")
+    @classmethod
+    def _doc_id_is_safe(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+            raise ValueError("use letters, digits, '.', '_' and '-' only")
+        return value
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> str:
+        return str(value) if value is not None else "1"
+
+
+class LoadedDocument(BaseModel):
+    """A validated document ready for parsing: metadata, raw body and content hash."""
+
+    meta: DocumentMeta
+    path: str
+    fmt: str  # "markdown" | "html"
+    body: str
+    content_hash: str
+
+
+def content_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _split_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [str(value)]
+
+
+def _codes_from(value: Any, path: Path) -> Codes:
+    """Accept a mapping {cpt, hcpcs, icd10}, or a flat list with optional ``cpt:`` prefixes."""
+    buckets: dict[str, list[str]] = {"cpt": [], "hcpcs": [], "icd10": []}
+    if value is None:
+        return Codes()
+    if isinstance(value, dict):
+        for key, items in value.items():
+            k = str(key).lower().replace("-", "").replace("_", "")
+            k = {"icd10cm": "icd10", "icd": "icd10"}.get(k, k)
+            if k not in buckets:
+                raise DocumentError(path, f"unknown code system '{key}' (use cpt, hcpcs, icd10)", "codes")
+            buckets[k].extend(_split_list(items))
+    else:
+        for item in _split_list(value):
+            if ":" in item:
+                system, code = item.split(":", 1)
+                buckets.setdefault(system.strip().lower(), []).append(code.strip())
+            else:
+                buckets[_guess_system(item)].append(item)
+    return Codes(
+        cpt=expand_code_list(buckets["cpt"]),
+        hcpcs=expand_code_list(buckets["hcpcs"]),
+        icd10=[c.upper() for c in buckets["icd10"]],
+    )
+
+
+def _guess_system(code: str) -> str:
+    if re.fullmatch(r"\d{4}[0-9FTU](?:\s*-\s*\d{4}[0-9FTU])?", code):
+        return "cpt"
+    if re.fullmatch(r"[A-V]\d{4}(?:\s*-\s*[A-V]\d{4})?", code):
+        return "hcpcs"
+    return "icd10"
+
+
+def _front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    if not text.startswith("---"):
+        raise DocumentError(path, "Markdown documents must start with YAML front matter ('---')")
+    match = re.match(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", text, flags=re.S)
+    if not match:
+        raise DocumentError(path, "front matter is not closed by a '---' line")
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise DocumentError(path, f"front matter is not valid YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(data, dict):
+        raise DocumentError(path, "front matter must be a mapping of fields")
+    return data, text[match.end() :]
+
+
+def _html_meta(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    soup = BeautifulSoup(text, "html.parser")
+    data: dict[str, Any] = {}
+    if soup.title and soup.title.get_text(strip=True):
+        data["title"] = soup.title.get_text(" ", strip=True)
+    for tag in soup.find_all("meta"):
+        name = tag.get("name")
+        if not name:
+            continue
+        key = str(name).strip().lower().replace("-", "_")
+        data[key] = tag.get("content", "")
+    return data, text
+
+
+def _meta_from(data: dict[str, Any], path: Path, default_status: str) -> DocumentMeta:
+    data = {str(k).strip().lower().replace("-", "_"): v for k, v in data.items()}
+    if "doc_id" not in data and "id" in data:
+        data["doc_id"] = data.pop("id")
+    for field in REQUIRED_FIELDS:
+        value = data.get(field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise DocumentError(path, "required field is missing or empty", field)
+    topics = _split_list(data.get("topics")) or _split_list(data.get("keywords"))
+    fields = {
+        "doc_id": str(data["doc_id"]).strip(),
+        "title": str(data["title"]).strip(),
+        "publisher": str(data["publisher"]).strip(),
+        "year": data["year"],
+        "version": data.get("version"),
+        "effective_date": data.get("effective_date") or None,
+        "source_url": (str(data["source_url"]).strip() or None) if data.get("source_url") else None,
+        "status": (str(data.get("status") or default_status)).strip().lower().replace(" ", "_"),
+        "codes": _codes_from(data.get("codes"), path),
+        "topics": topics,
+    }
+    try:
+        return DocumentMeta(**fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        raise DocumentError(path, err["msg"], field) from exc
+
+
+def load_document(path: Path, *, default_status: str = "submitted") -> LoadedDocument:
+    """Read and validate one document file; raise :class:`DocumentError` on any defect."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(path, f"unsupported file type '{suffix}' (use .md or .html)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(path, f"cannot be read ({exc.strerror})") from exc
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(path, f"is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
+    if b"\x00" in raw[:4096]:
+        raise DocumentError(path, "looks binary, not a text document")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(path, "is not valid UTF-8 text") from exc
+    if suffix in (".md", ".markdown"):
+        data, body = _front_matter(text, path)
+        fmt = "markdown"
+    else:
+        data, body = _html_meta(text, path)
+        fmt = "html"
+    meta = _meta_from(data, path, default_status)
+    if not body.strip():
+        raise DocumentError(path, "has no body text")
+    return LoadedDocument(meta=meta, path=str(path), fmt=fmt, body=body, content_hash=content_hash(raw))
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Every supported document under the given files and folders, sorted, README files excluded."""
+    found: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found.extend(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and f.stem.lower() != "readme"
+            )
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise DocumentError(p, "no such file or folder")
+    return sorted(set(found))

@@ -1,0 +1,149 @@
+"""Vector stores behind one small interface: persistent Chroma, and an in-memory test double.
+
+Chroma never embeds anything itself here: its default embedding function downloads a model and
+fails offline, so GuideQA always hands it vectors computed by its own embedder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class VectorStore(Protocol):
+    def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None: ...
+    def delete_ids(self, ids: list[str]) -> None: ...
+    def delete_doc(self, doc_id: str) -> None: ...
+    def ids(self) -> set[str]: ...
+    def count(self, doc_id: str | None = None) -> int: ...
+    def set_status(self, doc_id: str, status: str) -> None: ...
+    def query(self, vector: np.ndarray, k: int, status: str | None = "approved") -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) best first, optionally only chunks of a given status."""
+        ...
+
+
+class ChromaVectorStore:
+    """A persistent Chroma collection (cosine space) in the data directory."""
+
+    def __init__(self, path: Path, collection: str, embedder_name: str) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        path.mkdir(parents=True, exist_ok=True)
+        self._client = chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+        self._col = self._client.get_or_create_collection(
+            name=collection,
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine", "embedder": embedder_name},
+        )
+        stored = (self._col.metadata or {}).get("embedder")
+        if stored and stored != embedder_name:
+            raise RuntimeError(
+                f"the index in {path} was built with embedder '{stored}', not '{embedder_name}': "
+                "use the same GUIDEQA_EMBEDDER or another GUIDEQA_HOME"
+            )
+        self._batch = max(1, min(self._client.get_max_batch_size(), 2000))
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
+        for start in range(0, len(ids), self._batch):
+            end = start + self._batch
+            self._col.upsert(
+                ids=ids[start:end],
+                embeddings=vectors[start:end].tolist(),
+                metadatas=metadatas[start:end],  # type: ignore[arg-type]
+            )
+
+    def delete_ids(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), self._batch):
+            self._col.delete(ids=ids[start : start + self._batch])
+
+    def delete_doc(self, doc_id: str) -> None:
+        self._col.delete(where={"doc_id": doc_id})
+
+    def ids(self) -> set[str]:
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = self._col.get(include=[], limit=5000, offset=offset)
+            out.update(got["ids"])
+            if len(got["ids"]) < 5000:
+                return out
+            offset += 5000
+
+    def count(self, doc_id: str | None = None) -> int:
+        if doc_id is None:
+            return int(self._col.count())
+        return len(self._col.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def set_status(self, doc_id: str, status: str) -> None:
+        ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
+        if ids:
+            self._col.update(ids=ids, metadatas=[{"status": status} for _ in ids])
+
+    def query(self, vector: np.ndarray, k: int, status: str | None = "approved") -> list[tuple[str, float]]:
+        total = self._col.count()
+        if total == 0:
+            return []
+        res = self._col.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(k, total),
+            where={"status": status} if status else None,
+            include=["distances"],
+        )
+        ids = res["ids"][0]
+        dists = (res.get("distances") or [[]])[0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=False)]
+
+
+class InMemoryVectorStore:
+    """Test double: brute-force cosine search over numpy arrays, same contract as Chroma."""
+
+    def __init__(self) -> None:
+        self._vectors: dict[str, np.ndarray] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
+        for i, v, m in zip(ids, vectors, metadatas, strict=True):
+            self._vectors[i] = np.asarray(v, dtype=np.float32)
+            self._meta[i] = dict(m)
+
+    def delete_ids(self, ids: list[str]) -> None:
+        for i in ids:
+            self._vectors.pop(i, None)
+            self._meta.pop(i, None)
+
+    def delete_doc(self, doc_id: str) -> None:
+        self.delete_ids([i for i, m in self._meta.items() if m.get("doc_id") == doc_id])
+
+    def ids(self) -> set[str]:
+        return set(self._vectors)
+
+    def count(self, doc_id: str | None = None) -> int:
+        if doc_id is None:
+            return len(self._vectors)
+        return sum(1 for m in self._meta.values() if m.get("doc_id") == doc_id)
+
+    def set_status(self, doc_id: str, status: str) -> None:
+        for m in self._meta.values():
+            if m.get("doc_id") == doc_id:
+                m["status"] = status
+
+    def query(self, vector: np.ndarray, k: int, status: str | None = "approved") -> list[tuple[str, float]]:
+        keys = [i for i, m in self._meta.items() if status is None or m.get("status") == status]
+        if not keys:
+            return []
+        sims = np.stack([self._vectors[i] for i in keys]) @ vector
+        order = np.argsort(-sims)[:k]
+        return [(keys[j], float(sims[j])) for j in order]
+
+
+def build_vector_store(name: str, path: Path, collection: str, embedder_name: str) -> VectorStore:
+    if name == "chroma":
+        return ChromaVectorStore(path, collection, embedder_name)
+    if name == "memory":
+        return InMemoryVectorStore()
+    raise ValueError(f"unknown vector store '{name}' (choose chroma or memory; set GUIDEQA_VECTOR_STORE)")

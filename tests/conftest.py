@@ -1,0 +1,56 @@
+"""Shared fixtures: real Chroma in temporary directories and the packaged MiniLM, loaded once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.documents import Status
+from ingest.pipeline import ingest_paths
+from ingest.settings import Settings
+from ingest.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURE_EVALSET = FIXTURES / "evalset"
+FIXTURE_CORPUS = FIXTURE_EVALSET / "corpus"
+SHARED = ROOT.parent / "shared"
+
+SEED_QUESTION = (
+    "Are procedures 64635 and 64636 medically indicated for a patient with M47.817 spondylosis without "
+    "myelopathy or radiculopathy, lumbosacral region, and a history of prior spinal fusion?"
+)
+
+
+def copy_corpus(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def fixture_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The synthetic fixture corpus, ingested once per session with MiniLM into real Chroma."""
+    settings = Settings(home=tmp_path_factory.mktemp("fixture-index"))
+    store = Store(settings)
+    report = ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved)
+    assert not report.failed
+    store.close()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def starter_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The project's starter corpus/, ingested once per session with MiniLM into real Chroma."""
+    settings = Settings(home=tmp_path_factory.mktemp("starter-index"))
+    store = Store(settings)
+    report = ingest_paths(store, [ROOT / "corpus"])
+    assert not report.failed, report.failed
+    store.close()
+    return settings

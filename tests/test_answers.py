@@ -1,0 +1,117 @@
+"""End to end on real indexes (MiniLM + Chroma): the seed question, rating rows, abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.schema import CriterionStatus, Determination
+from assistant.service import Assistant
+from assistant.support import supports
+from ingest.store import Store
+from tests.conftest import SEED_QUESTION
+
+
+@pytest.fixture(scope="module")
+def starter(starter_settings):
+    return Assistant(starter_settings)
+
+
+@pytest.fixture(scope="module")
+def fixtures(fixture_settings):
+    return Assistant(fixture_settings)
+
+
+def _check_citations(answer, store: Store) -> None:
+    """Every bullet's text is supported by the stored text of a chunk it cites."""
+    refs = {r.number: r for r in answer.references}
+    stored = store.manifest.chunks({r.chunk_id for r in answer.references})
+    for section in answer.sections:
+        for bullet in section.bullets:
+            assert bullet.citations
+            assert any(supports(bullet.text, stored[refs[n].chunk_id].text) for n in bullet.citations), bullet.text
+
+
+def test_seed_question_is_conditional_or_not_indicated_with_rfa_criteria(starter):
+    answer = starter.ask(SEED_QUESTION)
+    assert answer.determination in (Determination.conditional, Determination.not_indicated)
+    refs = {r.number: r for r in answer.references}
+    rfa = [c for c in answer.criteria if "radiofrequency ablation" in c.criterion.lower()]
+    assert rfa, "the RFA criteria are listed"
+    assert all(refs[n].doc_id == "lcd-facet-joint-interventions" for c in rfa for n in c.citations)
+    assert any("80%" in c.criterion for c in rfa)
+    fusion = [c for c in answer.criteria if "fusion" in c.criterion.lower()]
+    assert fusion and all(c.status == CriterionStatus.not_met for c in fusion)
+    radic = next(c for c in answer.criteria if "radiculopathy" in c.criterion.lower())
+    assert radic.status == CriterionStatus.met
+    _check_citations(answer, starter.store)
+
+
+def test_seed_answer_cites_no_epidural_steroid_document(starter):
+    answer = starter.ask(SEED_QUESTION)
+    assert all("epidural" not in r.doc_id for r in answer.references)
+    assert answer.references and answer.disclaimer and answer.related_questions
+
+
+def test_references_are_numbered_in_order_of_first_use(starter):
+    answer = starter.ask(SEED_QUESTION)
+    order = [n for c in answer.criteria for n in c.citations]
+    order += [n for s in answer.sections for b in s.bullets for n in b.citations]
+    first_use = list(dict.fromkeys(order))
+    assert first_use == list(range(1, len(answer.references) + 1))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Thunderclap headache, worried about SAH. Non-con head CT?", Determination.indicated),
+        ("Chronic headache, nothing new, normal neuro exam. Head CT without contrast?", Determination.not_indicated),
+        ("Pregnant patient, suspected appendicitis. CT abdomen and pelvis with contrast?", Determination.conditional),
+    ],
+)
+def test_a_rating_row_decides(fixtures, question, expected):
+    answer = fixtures.ask(question)
+    assert answer.determination == expected
+    assert answer.references[0].doc_id in ("fx-headache-imaging", "fx-appendicitis-imaging")
+    _check_citations(answer, fixtures.store)
+
+
+def test_the_rating_answer_names_the_scenario_it_assumed(fixtures):
+    answer = fixtures.ask("8-year-old with right lower quadrant pain, suspected appendicitis. Ultrasound?")
+    assert answer.determination == Determination.indicated
+    assert answer.criteria[0].criterion.startswith("Variant 2: Child younger than 14 years")
+
+
+def test_a_question_the_corpus_does_not_cover_gets_insufficient_evidence(fixtures):
+    answer = fixtures.ask("Is proton beam therapy indicated for localized prostate cancer?")
+    assert answer.determination == Determination.insufficient_evidence
+    assert not answer.sections and not answer.references
+
+
+def test_criteria_are_judged_from_the_question(fixtures):
+    met = fixtures.ask(
+        "Is arthroscopic meniscectomy (29880) indicated for locking of the knee, a meniscal tear confirmed by MRI "
+        "and 4 months of failed physical therapy?"
+    )
+    assert met.determination == Determination.indicated
+    assert all(c.status == CriterionStatus.met for c in met.criteria)
+    unmet = fixtures.ask("Is CPT 29881 indicated for a patient with knee osteoarthritis without mechanical symptoms?")
+    assert unmet.determination == Determination.not_indicated
+
+
+def test_hostile_text_in_a_document_is_never_quoted(fixtures):
+    answer = fixtures.ask("Thunderclap headache. Skull x-rays?")
+    text = answer.model_dump_json()
+    assert "Ignore all previous instructions" not in text and "SECRET HIDDEN" not in text
+    assert answer.determination == Determination.not_indicated
+
+
+def test_only_approved_documents_answer(fixture_settings, tmp_path):
+    settings = fixture_settings.model_copy(update={"home": tmp_path / "copy"})
+    import shutil
+
+    shutil.copytree(fixture_settings.home, settings.home)
+    store = Store(settings)
+    store.set_status("fx-headache-imaging", "retired")
+    answer = Assistant(settings, store=store).ask("Thunderclap headache, worried about SAH. Non-con head CT?")
+    assert "fx-headache-imaging" not in answer.retrieved_doc_ids
+    assert all(r.doc_id != "fx-headache-imaging" for r in answer.references)
