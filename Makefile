@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ingest test lint eval clean
+.PHONY: setup run ingest test lint eval bench clean
 
 setup: $(STAMP)
 
@@ -44,3 +44,7 @@ eval: setup
 
 clean:
 	rm -rf $(VENV) .guideqa eval-runs .pytest_cache .ruff_cache
+
+bench: setup
+	$(BIN)/python benchmarks/bench_answer_throughput.py
+	$(BIN)/python benchmarks/bench_ingest.py

@@ -186,6 +186,16 @@ def _threshold_status(text: str, question: ParsedQuestion) -> tuple[CriterionSta
     )
 
 
+def _surface(stems: set[str], text: str) -> str:
+    """The words as written (not their stems), for a reason a physician reads."""
+    found: dict[str, str] = {}
+    for word in re.findall(r"[A-Za-z][A-Za-z-]+", text):
+        s = stem(word.lower())
+        if s in stems and s not in found:
+            found[s] = word.lower()
+    return ", ".join(found.get(s, s) for s in sorted(stems))
+
+
 def judge(criterion: Criterion, question: ParsedQuestion, generic_extra: set[str]) -> CriterionJudgement:
     """Decide one criterion against the question; unknown unless the question speaks to it."""
     numeric = _threshold_status(criterion.criterion, question)
@@ -202,7 +212,7 @@ def judge(criterion: Criterion, question: ParsedQuestion, generic_extra: set[str
     if not (agree or clash):
         return CriterionJudgement(criterion, CriterionStatus.unknown, "the question does not say")
     holds = len(agree) >= len(clash)
-    words = ", ".join(sorted(agree | clash))
+    words = _surface(agree | clash, f"{criterion.criterion} {question.text}")
     coverage = len(agree | clash) / len(distinctive)
     if criterion.polarity == "exclusion":
         if holds and coverage >= MIN_EXCLUSION_COVERAGE:

@@ -85,7 +85,9 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
     title_words = {d: set(terms(title)) for d, title in titles.items()}
     idf = _idf(list(caption_words.values()))
 
-    context_vec = store.embedder.embed([question.context or question.text])[0]
+    context_vec = retrieval.context_vector
+    if context_vec is None:
+        context_vec = store.embedder.embed([question.context or question.text])[0]
     dense = {t.table_id: float(v @ context_vec) if v is not None else 0.0 for t, v in tables}
     q_words = set(terms(question.context or question.text)) - set(terms(question.procedure))
     age = patient_age(question.age_years, question.context)

@@ -41,6 +41,7 @@ class Retrieval:
     docs: list[tuple[str, float]]  # documents, best first
     code_docs: dict[str, set[str]] = field(default_factory=dict)  # doc -> matched codes
     query_vector: np.ndarray | None = None
+    context_vector: np.ndarray | None = None
     pool: dict[str, Hit] = field(default_factory=dict)  # every fused candidate, by chunk id
     ms: float = 0.0
 
@@ -59,7 +60,8 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
     started = time.perf_counter()
     settings = store.settings
     text = question.retrieval_text
-    vector = store.embedder.embed([text])[0]
+    # One forward pass for both: the question (for retrieval) and its clinical context (for scenarios).
+    vector, context_vector = store.embedder.embed([text, question.context or question.text])
     dense = store.vectors.query(vector, settings.dense_k, status="approved")
     sparse = store.bm25.search(terms(text), settings.bm25_k, allowed=store.approved_mask())
 
@@ -95,24 +97,39 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
         if cid in chunks and statuses.get(chunks[cid].doc_id) == "approved"
     }
     ranked = sorted(pool.values(), key=lambda h: -h.score)
-    doc_scores: dict[str, list[float]] = {}
-    for hit in ranked:
-        doc_scores.setdefault(hit.doc_id, []).append(hit.score)
-    # A document ranks by its best chunk, helped a little by its next ones: many weak rows of a big
-    # table must not outvote one chunk that answers the question.
-    docs = sorted(((d, _doc_score(s)) for d, s in doc_scores.items()), key=lambda x: -x[1])
+    docs = _rank_documents(pool, code_docs, settings.rrf_k)
     return Retrieval(
         hits=ranked[: settings.top_k],
         docs=docs,
         code_docs=code_docs,
         query_vector=vector,
+        context_vector=context_vector,
         pool=pool,
         ms=(time.perf_counter() - started) * 1000,
     )
 
 
-def _doc_score(scores: list[float]) -> float:
-    return scores[0] + 0.5 * sum(scores[1:3])
+def _rank_documents(pool: dict[str, Hit], code_docs: dict[str, set[str]], rrf_k: int) -> list[tuple[str, float]]:
+    """Documents ranked by reciprocal-rank fusion of their best chunk in each retriever.
+
+    Pooling per retriever first (a document's best dense rank, its best BM25 rank) keeps a document
+    with many middling chunks, such as a long rating table, from outvoting the one chunk that answers.
+    """
+    best: dict[str, dict[str, int]] = {}
+    for hit in pool.values():
+        ranks = best.setdefault(hit.doc_id, {})
+        for name, rank in (("dense", hit.dense_rank), ("bm25", hit.bm25_rank)):
+            if rank is not None and rank < ranks.get(name, 10**9):
+                ranks[name] = rank
+    scores: dict[str, float] = {}
+    for name in ("dense", "bm25"):
+        ordered = sorted((r[name], d) for d, r in best.items() if name in r)
+        for position, (_, doc_id) in enumerate(ordered):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (rrf_k + position + 1)
+    for doc_id, codes in code_docs.items():
+        if doc_id in best:
+            scores[doc_id] = scores.get(doc_id, 0.0) + CODE_BOOST_RANKS * len(codes) / (rrf_k + 1)
+    return sorted(scores.items(), key=lambda x: -x[1])
 
 
 def _best_chunk_of(store: Store, doc_id: str, question: ParsedQuestion) -> StoredChunk | None:

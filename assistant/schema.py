@@ -66,7 +66,7 @@ class Reference(BaseModel):
     doc_id: str
     title: str
     publisher: str
-    year: int
+    year: int | None = None
     version: str
     source_url: str | None = None
     chunk_id: str

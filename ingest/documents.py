@@ -21,7 +21,9 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from ingest.codes import expand_code_list
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".html", ".htm")
-REQUIRED_FIELDS = ("doc_id", "title", "publisher", "year")
+REQUIRED_FIELDS = ("doc_id", "title", "publisher")
+# Wanted for a citation but not worth refusing a document over: a reference then says "n.d."
+RECOMMENDED_FIELDS = ("year", "source_url")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
@@ -61,7 +63,7 @@ class DocumentMeta(BaseModel):
     doc_id: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1)
     publisher: str = Field(min_length=1)
-    year: int = Field(ge=1900, le=2100)
+    year: int | None = Field(default=None, ge=1900, le=2100)
     version: str = "1"
     effective_date: dt.date | None = None
     source_url: str | None = None
@@ -90,6 +92,14 @@ class LoadedDocument(BaseModel):
     fmt: str  # "markdown" | "html"
     body: str
     content_hash: str
+
+    def warnings(self) -> list[str]:
+        """Recommended metadata that is missing: ingested anyway, but worth an editor's attention."""
+        return [
+            f"{self.path}: field '{f}' is missing (references will lack it)"
+            for f in RECOMMENDED_FIELDS
+            if getattr(self.meta, f) in (None, "")
+        ]
 
 
 def content_hash(raw: bytes) -> str:
@@ -182,7 +192,7 @@ def _meta_from(data: dict[str, Any], path: Path, default_status: str) -> Documen
         "doc_id": str(data["doc_id"]).strip(),
         "title": str(data["title"]).strip(),
         "publisher": str(data["publisher"]).strip(),
-        "year": data["year"],
+        "year": data.get("year") if data.get("year") not in ("", None) else None,
         "version": data.get("version"),
         "effective_date": data.get("effective_date") or None,
         "source_url": (str(data["source_url"]).strip() or None) if data.get("source_url") else None,

@@ -39,6 +39,7 @@ class IngestReport:
     status_changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    warnings: list[str] = field(default_factory=list)  # recommended metadata missing
     chunks_embedded: int = 0
     orphans_deleted: int = 0
     seconds: float = 0.0
@@ -167,6 +168,7 @@ def ingest_paths(
                     "doc_id",
                 )
             loaded[doc.meta.doc_id] = doc
+            report.warnings.extend(doc.warnings())
         except DocumentError as exc:
             report.failed.append((str(path), str(exc)))
             failed_paths.add(str(Path(path).resolve()))

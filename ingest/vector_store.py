@@ -88,15 +88,22 @@ class ChromaVectorStore:
         total = self._col.count()
         if total == 0:
             return []
-        res = self._col.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(k, total),
-            where={"status": status} if status else None,
-            include=["distances"],
-        )
-        ids = res["ids"][0]
-        dists = (res.get("distances") or [[]])[0]
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=False)]
+        # Chroma's metadata-filtered search is ~30x slower than a plain HNSW query here, and nearly
+        # every indexed chunk is approved: over-fetch without the filter, filter the few others out,
+        # and fall back to the filtered query only when that leaves too few.
+        n = min(total, k * 3 if status else k)
+        res = self._col.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances", "metadatas"])
+        rows = zip(res["ids"][0], (res.get("distances") or [[]])[0], (res.get("metadatas") or [[]])[0], strict=False)
+        hits = [(i, 1.0 - float(d)) for i, d, m in rows if status is None or (m or {}).get("status") == status]
+        if status and len(hits) < k and n < total:
+            res = self._col.query(
+                query_embeddings=[vector.tolist()],
+                n_results=min(k, total),
+                where={"status": status},
+                include=["distances"],
+            )
+            hits = [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], (res.get("distances") or [[]])[0], strict=False)]
+        return hits[:k]
 
 
 class InMemoryVectorStore:

@@ -33,7 +33,7 @@ def test_html_meta_tags_become_metadata():
     assert doc.meta.title.startswith("Imaging for headache")
 
 
-@pytest.mark.parametrize("field", ["doc_id", "title", "publisher", "year"])
+@pytest.mark.parametrize("field", ["doc_id", "title", "publisher"])
 def test_a_missing_required_field_names_the_file_and_the_field(tmp_path, field):
     fields = {"doc_id": "x", "title": "T", "publisher": "P", "year": "2020"}
     del fields[field]
@@ -58,6 +58,12 @@ def test_a_missing_required_field_names_the_file_and_the_field(tmp_path, field):
 def test_malformed_documents_fail_with_a_clear_error(tmp_path, text, message):
     with pytest.raises(DocumentError, match=message):
         load_document(_write(tmp_path, "bad.md", text))
+
+
+def test_a_missing_year_is_a_warning_not_a_failure(tmp_path):
+    doc = load_document(_write(tmp_path, "n.md", "---\ndoc_id: n\ntitle: T\npublisher: P\nyear: null\n---\nbody\n"))
+    assert doc.meta.year is None
+    assert any("'year'" in w for w in doc.warnings())
 
 
 def test_binary_and_unsupported_files_are_refused(tmp_path):

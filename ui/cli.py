@@ -84,6 +84,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> N
         f"{len(report.failed)} failed; {report.chunks_embedded} chunks embedded; "
         f"{store.manifest.count_chunks()} chunks indexed in {settings.home} ({report.seconds:.1f} s)"
     )
+    if report.warnings:
+        err.print(f"[yellow]{len(report.warnings)} warnings[/], e.g. {report.warnings[0]}")
     for _path, message in report.failed:
         err.print(f"[red]failed:[/] {message}")
     if report.failed:
