@@ -52,6 +52,10 @@ def age_range(text: str) -> tuple[float, float] | None:
             hi, found = min(hi, _years(m.group(1), m.group(2))), True
     if found:
         return lo, hi
+    m = re.search(r"\b(\d{1,3})\s*-?\s*(day|week|month|year)s?\s*-?\s*old\b", canon)
+    if m:  # a vignette about one patient ("60-year-old man"): ages within two years fit
+        age = _years(m.group(1), m.group(2))
+        return max(0.0, age - 2 * _UNIT_YEARS[m.group(2)]), age + 2 * _UNIT_YEARS[m.group(2)]
     for pattern, bounds in _GROUPS:
         if re.search(pattern, canon):
             if re.search(r"\badult or child|child or adult|adults? and child", canon):
@@ -61,14 +65,22 @@ def age_range(text: str) -> tuple[float, float] | None:
 
 
 def age_fit(patient: tuple[float, float] | None, scenario: str) -> float:
-    """+1 when the patient's age range overlaps the scenario's, -1 when disjoint, 0 when unknown."""
+    """-1 when the ages are disjoint, 0 when unknown, up to +1 when they fit.
+
+    A fit counts more the narrower the scenario's range: "age < 2 months" says more about a
+    7-week-old than "child" does.
+    """
     bounds = age_range(scenario)
     if patient is None or bounds is None:
         return 0.0
-    lo, hi = max(patient[0], bounds[0]), min(patient[1], bounds[1])
     if patient[0] == patient[1]:
-        return 1.0 if bounds[0] <= patient[0] <= bounds[1] else -1.0
-    return 1.0 if hi > lo else -1.0
+        fits = bounds[0] <= patient[0] <= bounds[1]
+    else:
+        fits = min(patient[1], bounds[1]) > max(patient[0], bounds[0])
+    if not fits:
+        return -1.0
+    width = min(bounds[1], 100.0) - bounds[0]
+    return 0.5 + 0.5 / (1.0 + math.log1p(max(width, 0.0)))
 
 
 def patient_age(age_years: float | None, context: str) -> tuple[float, float] | None:

@@ -107,26 +107,26 @@ def signature(text: str) -> ProcedureSignature:
         contrast = "none"
     elif "contrast" in canon or "arthrographi" in canon or "enhanced" in canon:
         contrast = "with"
-    elif re.search(r"\bwithout\s*[?.!]*$", canon):
-        contrast = "none"  # "MRI ankle w/o?": a bare trailing w/o means without contrast
+    elif re.search(r"\bwithout\b(?!\s+and\b)", canon):
+        contrast = "none"  # "MRI ankle w/o?": in a procedure phrase a bare w/o means without contrast
     elif re.search(r"\bwith\s*[?.!]*$", canon):
         contrast = "with"
     else:
         contrast = None
-    tokens = [stem(t) for t in canon.replace("/", " ").replace("-", " ").split()]
-    tokens = [t.strip(".,;:()[]?!'\"") for t in tokens]
+    tokens = [stem(t) for t in re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", canon)]
     modalities = {_MODALITY[t] for t in tokens if t in _MODALITY}
     if "bone scan" in canon:
         modalities.add("nm")
+    # Placeholders for "whichever part hurts" name no region of their own.
+    canon = re.sub(r"\b(?:area of interest|appendicular skeleton|body part)\b", " ", canon)
+    tokens = [stem(t) for t in re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", canon)]
     words = {
-        t
-        for t in tokens
-        if t and t not in _MODALITY and t not in _CONTRAST_WORDS and t not in _NOISE and t not in STOPWORDS
+        t for t in tokens if t not in _MODALITY and t not in _CONTRAST_WORDS and t not in _NOISE and t not in STOPWORDS
     }
     return ProcedureSignature(frozenset(modalities), contrast, frozenset(words))
 
 
-def match_score(asked: str, candidate: str) -> float:
+def match_score(asked: str, candidate: str, weights: dict[str, float] | None = None) -> float:
     """How well a rating row's procedure matches the procedure asked about, about -2 .. 2.
 
     Modality disagreement and a contradicted contrast phase dominate; word overlap (region,
@@ -151,8 +151,11 @@ def match_score(asked: str, candidate: str) -> float:
     elif c.contrast is not None:
         score -= 0.05
     if a.words or c.words:
+        # Words weigh by how rare they are among the candidate rows: "brachytherapy" tells rows
+        # apart, "radiation therapy" does not.
+        w = (lambda t: weights.get(t, 1.0)) if weights else (lambda t: 1.0)
         shared = a.words & c.words
-        recall = len(shared) / len(c.words) if c.words else 1.0  # how much of the row is named
-        precision = len(shared) / len(a.words) if a.words else 0.5  # how much asked is in the row
+        recall = sum(map(w, shared)) / sum(map(w, c.words)) if c.words else 1.0  # how much of the row is named
+        precision = sum(map(w, shared)) / sum(map(w, a.words)) if a.words else 0.5  # how much asked is in the row
         score += 0.6 * recall + 0.4 * precision
     return score

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ingest.codes import find_cpt, find_hcpcs, find_icd10
 from ingest.textnorm import STOPWORDS, expand, stem
@@ -59,7 +60,7 @@ _PATTERNS = [
     # "Do we need X in Y?"
     re.compile(
         r"^(?:do|does|would|will|should)\s+(?:we|i|you|they)\s+(?:need|want|have\s+to\s+get|get|order)\s+"
-        r"(?:an?\s+|the\s+)?(?P<proc>.+?)\s+(?:for|in|on|after|with)\s+(?P<ctx>.+)$",
+        r"(?:an?\s+|the\s+)?(?P<proc>.+?)\s+(?:for|in|on|after)\s+(?P<ctx>.+)$",
         re.I | re.S,
     ),
     # "Does a 3 yo with X need a VCUG?"
@@ -75,6 +76,14 @@ _PATTERNS = [
         re.I | re.S,
     ),
 ]
+_QUESTION_START = re.compile(
+    r"^(?:is|are|was|were|would|will|should|shall|does|do|did|can|could|may|might|must|what|which|when|where|"
+    r"who|why|how|in|for|if)\b",
+    re.I,
+)
+_PROCEDURE_FIRST = re.compile(
+    r"^(?P<proc>[^?]{2,120}?)\s+(?:for|in|to\s+evaluate|to\s+assess)\s+(?P<ctx>.+)$", re.I | re.S
+)
 _LEADING_FILLER = re.compile(
     r"^(?:and\s+|so\s+|then\s+|next\s*[:,-]?\s*|is\s+|are\s+|would\s+|should\s+|get\s+|order\s+|ok\s+to\s+|"
     r"worth\s+(?:getting|ordering|doing)\s+|what\s+about\s+|how\s+about\s+|do\s+we\s+need\s+|do\s+i\s+need\s+|"
@@ -154,6 +163,12 @@ def _split_procedure(text: str) -> tuple[str | None, str]:
             proc = m.group("proc").strip(" ,")
             if len(proc.split()) <= 40:
                 return proc, m.group("ctx").strip(" ?.")
+    # Procedure first: "MRI pelvis w/ and w/o for a 47 yo man with hematospermia?"
+    single = len(re.split(r"(?<=[.;!?])\s+", text.strip())) == 1
+    if text.strip().endswith("?") and single and not _QUESTION_START.match(text):
+        m = _PROCEDURE_FIRST.match(text.strip())
+        if m and len(m.group("proc").split()) <= 12:
+            return m.group("proc").strip(" ,-"), m.group("ctx").strip(" ?.")
     # Physician style: "Context. Context. Procedure?" - the last short question sentence.
     parts = [p.strip() for p in re.split(r"(?<=[.;!?])\s+|\s+-\s+", text.strip()) if p.strip()]
     if len(parts) >= 2 and parts[-1].endswith("?"):
@@ -168,17 +183,35 @@ def _stems(text: str) -> set[str]:
     return {stem(t) for t in re.findall(r"[a-z0-9]+", expand(text)) if t not in STOPWORDS}
 
 
-def find_negations(text: str) -> tuple[set[str], set[str]]:
-    """(negated stems, affirmed stems): a cue negates the words up to the next clause boundary."""
-    canon = expand(text)
+_STATE_CUES = re.compile(r"negative|normal|unremarkable|noncontributory|clear")
+
+
+@lru_cache(maxsize=50000)
+def find_negations(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(negated stems, affirmed stems).
+
+    A cue such as "without" negates the words after it up to the next clause boundary; a finding
+    reported as "normal" or "negative" negates the words it qualifies ("neuro exam normal",
+    "normal WBC", "films negative"), so it can agree with "No neurologic findings".
+    """
+    # "without contrast" names a contrast phase, not an absent finding.
+    canon = re.sub(r"\b(?:without and with|without|with) contrast\b", " ", expand(text))
     negated: set[str] = set()
     for m in NEGATION_CUES.finditer(canon):
         rest = canon[m.end() :]
         end = _SCOPE_END.search(rest)
         scope = rest[: end.start()] if end else rest
         negated |= {s for s in _stems(" ".join(scope.split()[:8])) if s not in {"contrast", "iv"}}
+    for clause in re.split(r"[.;:,()?!]", canon):
+        words = clause.split()
+        for i, word in enumerate(words):
+            if not _STATE_CUES.fullmatch(word) or (i + 1 < len(words) and words[i + 1] == "for"):
+                continue
+            follows = i + 1 < len(words) and words[i + 1] not in STOPWORDS
+            target = words[i + 1 : i + 3] if follows else words[max(0, i - 3) : i]
+            negated |= _stems(" ".join(target))
     affirmed = _stems(canon) - negated
-    return negated, affirmed
+    return frozenset(negated), frozenset(affirmed)
 
 
 def _number(word: str) -> float:
@@ -241,8 +274,8 @@ def parse_question(text: str) -> ParsedQuestion:
         hcpcs=hcpcs,
         procedure=procedure,
         context=context.strip(),
-        negated=negated,
-        affirmed=affirmed,
+        negated=set(negated),
+        affirmed=set(affirmed),
         history=history,
         measures=find_measures(text),
         age_years=find_age(text),

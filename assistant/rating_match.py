@@ -1,11 +1,10 @@
 """Find the rating-table row a question is about: the right scenario (variant) and procedure.
 
-Every row of every rating table in the best-retrieved documents is scored on four signals:
+Every row of every rating table in the best-retrieved documents is scored on three signals:
 - procedure: :func:`assistant.procedures.match_score` between the procedure asked and the row's;
 - scenario: dense similarity of the clinical context to the table caption, word overlap weighted
   by how rare a word is among the candidate captions, age fit and negation agreement;
-- document: the document's retrieval rank;
-- the row itself: whether retrieval found the row's own chunk.
+- document: the document's retrieval rank.
 Nothing here knows a publisher, a question set or a particular table.
 """
 
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.population import age_fit, patient_age
-from assistant.procedures import match_score
+from assistant.procedures import match_score, signature
 from assistant.query import ParsedQuestion, find_negations
 from assistant.retrieval import Retrieval
 from ingest.evidence import RatingRow
@@ -25,11 +24,13 @@ from ingest.store import Store
 from ingest.textnorm import terms
 
 W_PROCEDURE = 1.0
-W_SCENARIO = 1.2
+W_SCENARIO = 2.0
 W_DOC = 0.35
-W_ROW_HIT = 0.35
+W_DENSE = 0.5  # inside the scenario score: dense similarity of context and caption
+W_LEXICAL = 0.5  # inside the scenario score: rarity-weighted word overlap
 W_AGE = 0.25
 W_NEGATION = 0.2
+W_EXCLUSION = 0.4
 MIN_PROCEDURE_SCORE = 0.45  # below this the row does not name what was asked
 
 
@@ -71,6 +72,14 @@ def _negation_agreement(question: ParsedQuestion, caption: str) -> float:
     return float(agree - clash)
 
 
+def _exclusion_fit(asked_neg: frozenset[str], asked_aff: frozenset[str], procedure: str) -> float:
+    """Rows that include what the question rules out ("chemo alone, no RT" vs "RT alone") lose."""
+    row_neg, row_aff = find_negations(procedure)
+    clash = len(row_aff & asked_neg) + len(row_neg & asked_aff)
+    agree = len(row_neg & asked_neg)
+    return W_EXCLUSION * (min(agree, 2) - min(clash, 2))
+
+
 def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> list[RowMatch]:
     """Candidate rows best first; empty when no retrieved document has a rating table."""
     if not question.procedure:
@@ -96,24 +105,22 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
     for table, _ in tables:
         lexical = _lexical(q_words, caption_words[table.table_id], title_words.get(table.doc_id, set()), idf)
         scenario[table.table_id] = (
-            0.5 * dense[table.table_id]
-            + 0.5 * lexical
+            W_DENSE * dense[table.table_id]
+            + W_LEXICAL * lexical
             + W_AGE * age_fit(age, table.caption)
             + W_NEGATION * np.tanh(_negation_agreement(question, table.caption))
         )
 
-    hit_ranks = {cid: i for i, cid in enumerate(sorted(retrieval.pool, key=lambda c: -retrieval.pool[c].score))}
+    # Only the procedure phrase says what is ruled out of the service ("5-FU only, no mitomycin");
+    # negated findings in the context ("films negative") describe the patient, not the service.
+    asked_neg, asked_aff = find_negations(question.procedure)
+    word_weights = _idf([set(signature(r.procedure).words) for r in rows])
     out: list[RowMatch] = []
     for row in rows:
         rank = retrieval.doc_rank(row.doc_id) or 0
-        proc = match_score(question.procedure, row.procedure)
-        row_rank = hit_ranks.get(row.chunk_id)
-        score = (
-            W_PROCEDURE * proc
-            + W_SCENARIO * scenario.get(row.table_id, 0.0)
-            + W_DOC / (1 + rank)
-            + (W_ROW_HIT / (1 + row_rank / 5) if row_rank is not None else 0.0)
-        )
+        proc = match_score(question.procedure, row.procedure, word_weights)
+        proc += _exclusion_fit(asked_neg, asked_aff, row.procedure)
+        score = W_PROCEDURE * proc + W_SCENARIO * scenario.get(row.table_id, 0.0) + W_DOC / (1 + rank)
         out.append(
             RowMatch(row, titles.get(row.doc_id, row.doc_id), score, proc, scenario.get(row.table_id, 0.0), rank)
         )

@@ -21,7 +21,8 @@ _AGAINST = re.compile(
     r"improvement|change|changes|relationship|evidence|impact|advantage|increase|reduction)\b|"
     r"\bnot\s+(?:be\s+)?(?:recommended|indicated|covered|associated|related|effective|useful|necessary|"
     r"superior|predictive|appropriate)\b|\bshould\s+not\b|\bfailed\s+to\b|\bsimilar\b|\bcomparable\b|"
-    r"\bunchanged\b|\bineffective\b|\bnot\s+routinely\b|\bunproven\b|\binvestigational\b|\bp\s*[>=]\s*0?\.[0-9]",
+    r"\bunchanged\b|\bineffective\b|\bnot\s+routinely\b|\bunproven\b|\binvestigational\b|\bp\s*[>=]\s*0?\.[0-9]|"
+    r"\b(?:nearly|virtually|almost)\s+identical\b|\bno\s+(?:statistically\s+)?significant\b|\bns\b|\bneither\b",
     re.I,
 )
 _FOR = re.compile(
@@ -31,6 +32,10 @@ _FOR = re.compile(
     r"\bsafe\b|\bfeasible\b|\buseful\b",
     re.I,
 )
+# Sections that report findings; background and aims state hopes, not results.
+_FINDINGS = re.compile(r"result|finding|outcome|conclusion|discussion|recommend|indication|criteria|limitation", re.I)
+_AIMS = re.compile(r"background|introduction|objective|purpose|aim|method|design|setting|context|scope", re.I)
+
 _HEDGE = re.compile(r"\b(?:may|might|possibly|unclear|uncertain|limited evidence|insufficient|trend|however)\b", re.I)
 
 
@@ -39,6 +44,15 @@ class StanceCount:
     support: float = 0.0
     against: float = 0.0
     hedge: float = 0.0
+
+
+def section_weight(section: str) -> float:
+    """How much a sentence's section speaks to the answer: findings 1, aims and methods 0.2."""
+    if _FINDINGS.search(section):
+        return 1.0
+    if _AIMS.search(section):
+        return 0.2
+    return 0.6
 
 
 def score(sentence: str, weight: float = 1.0) -> StanceCount:
@@ -54,7 +68,7 @@ def decide(counts: StanceCount) -> Determination:
     if total == 0:
         return Determination.conditional
     share = counts.support / total
-    if share >= 0.6 and counts.hedge < counts.support:
+    if share >= 0.6 and counts.hedge < 2 * counts.support:
         return Determination.indicated
     if share <= 0.4:
         return Determination.not_indicated

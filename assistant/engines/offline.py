@@ -21,7 +21,7 @@ from assistant.rating_match import RowMatch, confident, match_rows
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer, CriterionStatus, Determination
 from assistant.sentences import overlap, split_sentences
-from assistant.stance import StanceCount, decide, score
+from assistant.stance import StanceCount, decide, score, section_weight
 from ingest.evidence import RatingRow
 from ingest.manifest import StoredChunk
 from ingest.textnorm import STOPWORDS, stem, terms
@@ -291,8 +291,8 @@ class OfflineEngine:
         candidates.sort(key=lambda x: -x[0])
         counts = StanceCount()
         used = 0
-        for rel, sentence, chunk in candidates[:10]:
-            s = score(sentence, weight=rel)
+        for rel, sentence, chunk in candidates[:20]:
+            s = score(sentence, weight=rel * section_weight(chunk.section))
             if s.support or s.against:
                 counts.support += s.support
                 counts.against += s.against
