@@ -28,6 +28,12 @@ class Assistant:
             store = Store(settings)
         if store.is_empty():
             raise NoIndexError(f"the index in {settings.home} holds no documents: run `guideqa ingest`")
+        statuses = store.manifest.statuses()
+        if "approved" not in statuses.values():
+            raise NoIndexError(
+                f"none of the {len(statuses)} documents in {settings.home} is approved yet, and only approved "
+                "documents answer: approve them (or ingest with --status approved)"
+            )
         self.store = store
 
     def ask(self, question: str, *, audience: str = "physician") -> Answer:

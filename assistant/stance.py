@@ -68,8 +68,8 @@ def decide(counts: StanceCount) -> Determination:
     if total == 0:
         return Determination.conditional
     share = counts.support / total
-    if share >= 0.6 and counts.hedge < 2 * counts.support:
+    if share > 0.55:
         return Determination.indicated
-    if share <= 0.4:
+    if share < 0.45:
         return Determination.not_indicated
     return Determination.conditional

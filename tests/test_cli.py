@@ -43,6 +43,16 @@ def test_ask_refuses_empty_or_overlong_questions(runner, fixture_settings, quest
     assert result.exit_code == 2 and message in result.output
 
 
+def test_ask_when_nothing_is_approved_says_so(runner, tmp_path):
+    home = str(tmp_path / "home")
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "d.md").write_text("---\ndoc_id: d\ntitle: T\npublisher: P\nyear: 2020\n---\n# T\n\nSome text here.\n")
+    assert runner.invoke(cli, ["--home", home, "ingest", str(corpus)], obj={}).exit_code == 0
+    result = runner.invoke(cli, ["--home", home, "ask", "Is it indicated?"], obj={})
+    assert result.exit_code == 2 and "approved" in result.output
+
+
 def test_ask_with_an_unknown_engine_is_a_clear_error(runner, fixture_settings):
     result = runner.invoke(cli, ["--home", str(fixture_settings.home), "ask", "Head CT?", "--engine", "nope"], obj={})
     assert result.exit_code == 2 and "unknown answer engine 'nope'" in result.output

@@ -138,9 +138,8 @@ def docs_list(ctx: click.Context, as_json: bool) -> None:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer JSON.")
 @click.option("--engine", default=None, help="Answer engine (GUIDEQA_ENGINE).")
-@click.option("--audience", type=click.Choice(["physician", "patient"]), default="physician")
 @click.pass_context
-def ask(ctx: click.Context, question: str, as_json: bool, engine: str | None, audience: str) -> None:
+def ask(ctx: click.Context, question: str, as_json: bool, engine: str | None) -> None:
     """Answer a medical-necessity question from the approved documents, with citations."""
     from assistant.engines import UnknownEngineError
     from assistant.query import QuestionError
@@ -149,7 +148,7 @@ def ask(ctx: click.Context, question: str, as_json: bool, engine: str | None, au
 
     settings = _settings(ctx, engine=engine)
     try:
-        answer = Assistant(settings).ask(question, audience=audience)
+        answer = Assistant(settings).ask(question)
     except (QuestionError, NoIndexError, UnknownEngineError) as exc:
         raise UserError(str(exc)) from exc
     if as_json:

@@ -59,6 +59,8 @@ _QUESTION_WORDS = {
 }
 MIN_SCENARIO_SCORE = 0.2  # below this no scenario of the best table resembles the question
 MIN_COVERAGE = 0.5  # share of the question's distinctive terms the evidence must contain
+MAX_STANCE_CHUNKS = 40  # narrative chunks of one document read for the stance fallback
+MIN_STANCE_WEIGHT = 0.15  # a findings sentence counts a little even when it shares no words with the question
 
 
 def rating_determination(rating: int, scale_max: int) -> Determination:
@@ -275,7 +277,9 @@ class OfflineEngine:
         for doc_id in r.doc_ids[:3]:  # the first well-ranked document that covers the question
             candidate = [h.chunk for h in ranked if h.doc_id == doc_id][:8]
             if self._covers(q, [c.text for c in candidate] + [c.section for c in candidate]):
-                chunks = candidate
+                # Read the whole document's narrative: its findings may share few words with the question.
+                chunks = [c for c in draft.store.manifest.doc_chunks(doc_id) if c.kind == "text"][:MAX_STANCE_CHUNKS]
+                draft.saw(chunks)
                 break
         if not chunks:
             return insufficient(
@@ -284,15 +288,16 @@ class OfflineEngine:
         q_terms = _distinctive(q.retrieval_text)
         candidates: list[tuple[float, str, StoredChunk]] = []
         for chunk in chunks:
+            reports_findings = section_weight(chunk.section) == 1.0
             for sentence in split_sentences(chunk.text):
                 rel = overlap(q_terms, sentence)
-                if rel > 0:
+                if rel > 0 or reports_findings:
                     candidates.append((rel, sentence, chunk))
         candidates.sort(key=lambda x: -x[0])
         counts = StanceCount()
         used = 0
         for rel, sentence, chunk in candidates[:20]:
-            s = score(sentence, weight=rel * section_weight(chunk.section))
+            s = score(sentence, weight=max(rel, MIN_STANCE_WEIGHT) * section_weight(chunk.section))
             if s.support or s.against:
                 counts.support += s.support
                 counts.against += s.against
