@@ -9,18 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-_METRICS = [
-    "determination_accuracy",
-    "macro_f1",
-    "retrieval_hit_at_1",
-    "retrieval_hit_at_5",
-    "mrr",
-    "gold_doc_cited_rate",
-    "citation_resolve_rate",
-    "supported_bullet_rate",
-    "insufficient_rate",
-    "questions_per_s",
-]
+from evals.metrics import QUALITY_METRICS
 
 
 def _load(run: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -42,7 +31,7 @@ def compare_runs(run_a: Path, run_b: Path) -> dict[str, Any]:
     report_a, results_a = _load(run_a)
     report_b, results_b = _load(run_b)
     deltas = {}
-    for key in _METRICS:
+    for key in QUALITY_METRICS:
         a, b = report_a.get(key), report_b.get(key)
         if isinstance(a, (int, float)) and isinstance(b, (int, float)):
             deltas[key] = {"a": a, "b": b, "delta": round(b - a, 4)}

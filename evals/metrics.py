@@ -10,6 +10,19 @@ import numpy as np
 from assistant.schema import Determination
 
 LABELS = [d.value for d in Determination]
+# The scalar quality metrics of a report, in the order reports and comparisons show them.
+QUALITY_METRICS = [
+    "determination_accuracy",
+    "macro_f1",
+    "retrieval_hit_at_1",
+    "retrieval_hit_at_5",
+    "mrr",
+    "gold_doc_cited_rate",
+    "citation_resolve_rate",
+    "supported_bullet_rate",
+    "insufficient_rate",
+    "questions_per_s",
+]
 
 
 def bootstrap_ci(correct: list[bool], *, resamples: int = 2000, seed: int = 0) -> list[float]:

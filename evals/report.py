@@ -5,25 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from evals.metrics import QUALITY_METRICS
+
 _ORDER = {"indicated": 2, "conditional": 1, "not_indicated": 0}
-_SCALARS = [
-    "n",
-    "determination_accuracy",
-    "accuracy_ci95",
-    "majority_baseline",
-    "macro_f1",
-    "retrieval_hit_at_1",
-    "retrieval_hit_at_5",
-    "mrr",
-    "gold_doc_cited_rate",
-    "citation_resolve_rate",
-    "supported_bullet_rate",
-    "insufficient_rate",
-    "questions_per_s",
-    "corpus_docs",
-    "engine",
-    "git_commit",
-]
+_SCALARS = ["n", "accuracy_ci95", "majority_baseline", *QUALITY_METRICS, "corpus_docs", "engine", "git_commit"]
 
 
 def severity(row: dict[str, Any]) -> float:

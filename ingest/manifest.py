@@ -267,18 +267,20 @@ class Manifest:
         rows = self._db.execute("SELECT chunk_id, terms, doc_id FROM chunks ORDER BY doc_id, ordinal").fetchall()
         return [r[0] for r in rows], [r[1].split() for r in rows], [r[2] for r in rows]
 
+    def _where_in(self, sql: str, values: Iterable[str]) -> list[tuple]:
+        """Run ``sql``, whose ``{marks}`` stands for an IN list, over the values in batches of 500."""
+        items = list(values)
+        rows: list[tuple] = []
+        for start in range(0, len(items), 500):
+            part = items[start : start + 500]
+            rows += self._db.execute(sql.format(marks=",".join("?" * len(part))), part).fetchall()
+        return rows
+
     def chunks(self, ids: Iterable[str]) -> dict[str, StoredChunk]:
-        ids = list(ids)
-        out: dict[str, StoredChunk] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
-            for r in self._db.execute(
-                f"SELECT chunk_id, doc_id, ordinal, kind, section, text FROM chunks WHERE chunk_id IN ({marks})",
-                part,
-            ):
-                out[r[0]] = StoredChunk(*r)
-        return out
+        rows = self._where_in(
+            "SELECT chunk_id, doc_id, ordinal, kind, section, text FROM chunks WHERE chunk_id IN ({marks})", ids
+        )
+        return {r[0]: StoredChunk(*r) for r in rows}
 
     def doc_chunks(self, doc_id: str) -> list[StoredChunk]:
         rows = self._db.execute(
@@ -295,50 +297,34 @@ class Manifest:
 
     # -------------------------------------------------------------- evidence
     def rating_rows(self, doc_ids: Iterable[str]) -> list[RatingRow]:
-        ids = list(doc_ids)
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(
-            "SELECT doc_id, chunk_id, table_id, variant, grp, procedure, rating, scale_max, comment FROM rating_rows"
-            f" WHERE doc_id IN ({marks}) ORDER BY id",
-            ids,
-        ).fetchall()
-        return [RatingRow(*r) for r in rows]
+        rows = self._where_in(
+            "SELECT doc_id, chunk_id, table_id, variant, grp, procedure, rating, scale_max, comment, id"
+            " FROM rating_rows WHERE doc_id IN ({marks})",
+            doc_ids,
+        )
+        return [RatingRow(*r[:-1]) for r in sorted(rows, key=lambda r: r[-1])]
 
     def rating_tables(self, doc_ids: Iterable[str]) -> list[tuple[RatingTable, np.ndarray | None]]:
-        ids = list(doc_ids)
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(
-            f"SELECT table_id, doc_id, caption, vector FROM rating_tables WHERE doc_id IN ({marks})",
-            ids,
-        ).fetchall()
+        rows = self._where_in(
+            "SELECT table_id, doc_id, caption, vector FROM rating_tables WHERE doc_id IN ({marks})", doc_ids
+        )
         return [(RatingTable(r[0], r[1], r[2]), np.frombuffer(r[3], dtype=np.float32) if r[3] else None) for r in rows]
 
     def criteria(self, doc_ids: Iterable[str]) -> list[Criterion]:
-        ids = list(doc_ids)
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(
-            "SELECT doc_id, chunk_id, procedure, codes, section, criterion, polarity FROM criteria"
-            f" WHERE doc_id IN ({marks}) ORDER BY id",
-            ids,
-        ).fetchall()
-        return [Criterion(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+        rows = self._where_in(
+            "SELECT doc_id, chunk_id, procedure, codes, section, criterion, polarity, id"
+            " FROM criteria WHERE doc_id IN ({marks})",
+            doc_ids,
+        )
+        return [
+            Criterion(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in sorted(rows, key=lambda r: r[-1])
+        ]
 
     def docs_with_codes(self, codes: Iterable[str]) -> dict[str, set[str]]:
         """doc id -> those of the given codes that its metadata lists."""
-        wanted = sorted({c.upper() for c in codes})
         out: dict[str, set[str]] = {}
-        if not wanted:
-            return out
-        marks = ",".join("?" * len(wanted))
-        for doc_id, code in self._db.execute(
-            f"SELECT doc_id, code FROM doc_codes WHERE code IN ({marks})",
-            wanted,
+        for doc_id, code in self._where_in(
+            "SELECT doc_id, code FROM doc_codes WHERE code IN ({marks})", sorted({c.upper() for c in codes})
         ):
             out.setdefault(doc_id, set()).add(code)
         return out
