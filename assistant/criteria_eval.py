@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from assistant.query import ParsedQuestion, find_negations
 from assistant.schema import CriterionStatus, Determination
+from assistant.thresholds import compare, stated_values, thresholds
 from ingest.evidence import Criterion
 from ingest.textnorm import STOPWORDS, expand, stem
 
@@ -128,14 +129,29 @@ _RULE_NEGATION = re.compile(
     r"appropriate|eligible|supported|a covered benefit)\b|\bnon-?covered\b|\bunproven\b|\binvestigational\b",
     re.I,
 )
-_THRESHOLD = re.compile(
-    r"(?:at least|minimum of|a minimum|no less than|>=|gte|more than|greater than|over)\s*(?:a\s+)?"
-    r"(\d+(?:\.\d+)?)\s*(%|percent|day|week|month|year)s?",
-    re.I,
-)
 # An exclusion applies only when the question names enough of it ("prior fusion" vs "prior ALIF").
 MIN_EXCLUSION_COVERAGE = 0.3
-_UNIT_MONTHS = {"day": 1 / 30.4, "week": 1 / 4.35, "month": 1.0, "year": 12.0}
+
+
+# Negation and state cue words carry polarity; they are never the concept itself.
+_CUES = {
+    stem(w)
+    for w in [
+        "no",
+        "not",
+        "without",
+        "never",
+        "none",
+        "non",
+        "absent",
+        "absence",
+        "negative",
+        "normal",
+        "denies",
+        "lack",
+        "free",
+    ]
+}
 
 
 @dataclass
@@ -149,7 +165,7 @@ def _concepts(text: str, generic: set[str]) -> tuple[set[str], set[str]]:
     """(required present, required absent) distinctive stems of a criterion sentence."""
     cleaned = _RULE_NEGATION.sub(" ", expand(text))
     negated, affirmed = find_negations(cleaned)
-    keep = lambda s: s not in generic and s not in STOPWORDS and not s.isdigit() and len(s) > 2  # noqa: E731
+    keep = lambda s: s not in generic and s not in _CUES and s not in STOPWORDS and not s.isdigit() and len(s) > 2  # noqa: E731
     return {s for s in affirmed if keep(s)}, {s for s in negated if keep(s)}
 
 
@@ -157,33 +173,40 @@ def _question_concepts(question: ParsedQuestion) -> tuple[set[str], set[str]]:
     present = set(question.affirmed)
     for item in question.history:
         present |= {stem(w) for w in re.findall(r"[a-z]+", expand(item))}
-    return present - question.negated, set(question.negated)
+    return present - question.negated - _CUES, set(question.negated) - _CUES
 
 
-def _threshold_status(text: str, question: ParsedQuestion) -> tuple[CriterionStatus, str] | None:
-    m = _THRESHOLD.search(expand(text))
-    if not m:
-        return None
-    value, unit = float(m.group(1)), m.group(2).lower()
-    if unit in ("%", "percent"):
-        stated = [x.value for x in question.measures if x.kind == "percent"]
-        label = f"{value:g}%"
-    else:
-        value *= _UNIT_MONTHS[unit]
-        stated = [x.value for x in question.measures if x.kind == "duration_months"]
-        label = f"{m.group(1)} {unit}s"
+def _describe(kind: str, value: float, term: str = "") -> str:
+    if kind == "percent":
+        return f"{value:g}%"
+    if kind == "duration_months":
+        return f"{value:.3g} months"
+    return f"{term} {value:g}".strip()
+
+
+def _threshold_judgement(criterion: Criterion, question: ParsedQuestion) -> CriterionJudgement | None:
+    """Decide a criterion by a threshold it states and a number the question gives, if both exist."""
+    stated = stated_values(question.text)
     if not stated:
         return None
-    best = max(stated)
-    if best >= value:
-        return (
-            CriterionStatus.met,
-            f"the question states {best:g}{'%' if '%' in label else ' months'}, meeting {label}",
+    for threshold in thresholds(criterion.criterion):
+        outcome = compare(threshold, stated)
+        if outcome is None:
+            continue
+        holds, value = outcome
+        said = _describe(value.kind, value.value, value.term)
+        limit = (
+            f"{threshold.op.replace('ge', '≥').replace('gt', '>').replace('le', '≤').replace('lt', '<')} "
+            + _describe(threshold.kind, threshold.value, threshold.term)
         )
-    return (
-        CriterionStatus.not_met,
-        f"the question states {best:g}{'%' if '%' in label else ' months'}, short of {label}",
-    )
+        if criterion.polarity == "exclusion":
+            status = CriterionStatus.not_met if holds else CriterionStatus.met
+            verb = "falls under" if holds else "is clear of"
+        else:
+            status = CriterionStatus.met if holds else CriterionStatus.not_met
+            verb = "meets" if holds else "does not meet"
+        return CriterionJudgement(criterion, status, f"the question states {said}, which {verb} {limit}")
+    return None
 
 
 def _surface(stems: set[str], text: str) -> str:
@@ -198,13 +221,12 @@ def _surface(stems: set[str], text: str) -> str:
 
 def judge(criterion: Criterion, question: ParsedQuestion, generic_extra: set[str]) -> CriterionJudgement:
     """Decide one criterion against the question; unknown unless the question speaks to it."""
-    numeric = _threshold_status(criterion.criterion, question)
+    numeric = _threshold_judgement(criterion, question)
+    if numeric is not None:
+        return numeric
     generic = _GENERIC | generic_extra
     need_present, need_absent = _concepts(criterion.criterion, generic)
     q_present, q_absent = _question_concepts(question)
-
-    if numeric is not None and criterion.polarity == "inclusion":
-        return CriterionJudgement(criterion, numeric[0], numeric[1])
 
     distinctive = need_present | need_absent
     agree = (need_present & q_present) | (need_absent & q_absent)
@@ -240,21 +262,35 @@ def verdict(judgements: list[CriterionJudgement]) -> Determination:
     return Determination.conditional
 
 
+def _words(text: str) -> set[str]:
+    return {stem(w) for w in re.findall(r"[a-z]+", expand(text))} - STOPWORDS
+
+
 def applicable(criteria: list[Criterion], question: ParsedQuestion) -> list[Criterion]:
-    """Criteria whose procedure sub-heading fits the codes or words of the question."""
+    """The criteria that govern the service asked about.
+
+    By code when the question names one; else by the words of the procedure sub-heading. When no
+    sub-heading names the service, the policy as a whole governs it; and when some criteria name
+    the service in their own text ("... acupuncture ..."), those are the ones that speak to it.
+    """
     codes = {c.upper() for c in [*question.cpt, *question.hcpcs]}
-    asked = {stem(w) for w in re.findall(r"[a-z]+", expand(question.procedure or question.text))} - STOPWORDS
-    out = []
-    for c in criteria:
-        if c.polarity == "documentation":
-            continue
-        if not c.procedure:
-            out.append(c)
-        elif codes and c.codes:
-            if codes & {x.upper() for x in c.codes}:
-                out.append(c)
-        else:
-            heading = {stem(w) for w in re.findall(r"[a-z]+", expand(c.procedure))} - STOPWORDS - _GENERIC
-            if not heading or heading & asked:
-                out.append(c)
-    return out
+    asked = _words(question.procedure or question.text) - _GENERIC
+    rules = [c for c in criteria if c.polarity != "documentation"]
+    general = [c for c in rules if not c.procedure]
+    headed = [c for c in rules if c.procedure]
+    if codes and any(c.codes for c in headed):
+        chosen = [c for c in headed if codes & {x.upper() for x in c.codes}]
+    else:
+        chosen = [c for c in headed if _words(c.procedure) - _GENERIC & asked]
+    if not chosen and not codes:
+        mentioning = [c for c in rules if _words(c.criterion) & asked - _words(" ".join(_doc_words(rules)))]
+        return mentioning or rules
+    return general + chosen
+
+
+def _doc_words(rules: list[Criterion]) -> list[str]:
+    """Words every criterion of the policy shares (its subject), which do not single one out."""
+    if not rules:
+        return []
+    common = set.intersection(*(_words(c.criterion) for c in rules))
+    return sorted(common)

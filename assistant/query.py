@@ -72,7 +72,8 @@ _PATTERNS = [
     # "Should I order X for Y?"
     re.compile(
         r"^(?:should|can|could|would|do|may|must)\s+(?:i|we|you|they)\s+(?:order|get|do|obtain|perform|request|"
-        r"use|consider|schedule|bill)\s+(?:an?\s+|the\s+)?(?P<proc>.+?)\s+(?:for|in|to|on)\s+(?P<ctx>.+)$",
+        r"use|consider|schedule|bill|repeat|redo|try|start|add|continue|give|offer|recommend)\s+"
+        r"(?:an?\s+|the\s+)?(?P<proc>.+?)(?:\s+(?:for|in|to|on|after)\s+(?P<ctx>.+))?\??$",
         re.I | re.S,
     ),
 ]
@@ -96,7 +97,13 @@ NEGATION_CUES = re.compile(
     r"\b(?:without|no|not|denies|denied|negative\s+for|absence\s+of|absent|free\s+of|ruled\s+out|non|never|lack\s+of)\b",
     re.I,
 )
-_SCOPE_END = re.compile(r"[.;:,()?!]|\b(?:but|with|who|which|and\s+(?:has|had|is|was|with))\b", re.I)
+# Where a negation's reach ends (after NegEx's termination terms): punctuation, a conjunction, or
+# the verb of a new statement ("not hospitalized | qualifies when pain ...").
+_SCOPE_END = re.compile(
+    r"[.;:,()?!]|\b(?:but|with|who|which|when|if|only|unless|because|although|however|except|whose|"
+    r"qualif\w*|requires?|is|are|was|were|has|have|and\s+(?:has|had|is|was|with))\b",
+    re.I,
+)
 _HISTORY = re.compile(
     r"\b(?:prior|previous|previously|history\s+of|status\s+post|post|after|following|had\s+(?:an?\s+)?|"
     r"underwent|s/p)\s+(?P<what>[a-z][a-z\s-]{2,60}?)(?=[.,;:?!()]|\s+(?:and|but|with|who|at|in|on)\b|$)",
@@ -162,7 +169,7 @@ def _split_procedure(text: str) -> tuple[str | None, str]:
         if m and m.group("proc").strip():
             proc = m.group("proc").strip(" ,")
             if len(proc.split()) <= 40:
-                return proc, m.group("ctx").strip(" ?.")
+                return proc, (m.group("ctx") or "").strip(" ?.")
     # Procedure first: "MRI pelvis w/ and w/o for a 47 yo man with hematospermia?"
     single = len(re.split(r"(?<=[.;!?])\s+", text.strip())) == 1
     if text.strip().endswith("?") and single and not _QUESTION_START.match(text):
@@ -183,6 +190,10 @@ def _stems(text: str) -> set[str]:
     return {stem(t) for t in re.findall(r"[a-z0-9]+", expand(text)) if t not in STOPWORDS}
 
 
+_UNDONE = re.compile(
+    r"((?:[a-z-]+\s+){1,4}?)(?:has|have|was|were|is|are)?\s*(?:not|never)\s+(?:been\s+)?"
+    r"(?:performed|done|completed|tried|attempted|obtained|documented)\b"
+)
 _STATE_CUES = re.compile(r"negative|normal|unremarkable|noncontributory|clear")
 
 
@@ -202,6 +213,8 @@ def find_negations(text: str) -> tuple[frozenset[str], frozenset[str]]:
         end = _SCOPE_END.search(rest)
         scope = rest[: end.start()] if end else rest
         negated |= {s for s in _stems(" ".join(scope.split()[:8])) if s not in {"contrast", "iv"}}
+    for m in _UNDONE.finditer(canon):  # "screening has not been performed": the subject is absent
+        negated |= _stems(m.group(1))
     for clause in re.split(r"[.;:,()?!]", canon):
         words = clause.split()
         for i, word in enumerate(words):

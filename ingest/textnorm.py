@@ -118,6 +118,7 @@ _REWRITES: list[tuple[str, str]] = [
     # procedures of the spine / pain domain
     (r"\brfa\b", "radiofrequency ablation"),
     (r"\brf\s+ablation\b", "radiofrequency ablation"),
+    (r"\brf\b", "radiofrequency"),
     (r"\bmbbs?\b", "medial branch block"),
     (r"\btfesi\b", "transforaminal epidural steroid injection"),
     (r"\bilesi\b", "interlaminar epidural steroid injection"),
@@ -126,6 +127,7 @@ _REWRITES: list[tuple[str, str]] = [
     (r"\bsij\b", "sacroiliac joint"),
     (r"\bsi\s+joint\b", "sacroiliac joint"),
     (r"\bvcfs?\b", "vertebral compression fracture"),
+    (r"\b(kyphoplasty|vertebroplasty)\b", r"\1 vertebral augmentation"),
     (r"\bacdf\b", "anterior cervical discectomy and fusion"),
     (r"\bnsaids?\b", "nonsteroidal anti-inflammatory drug"),
     # more modality / procedure shorthand
