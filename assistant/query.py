@@ -57,6 +57,11 @@ _PATTERNS = [
         r"\s*(?:for|in|when|if|with|to)?\s*(?P<ctx>.*)$",
         re.I | re.S,
     ),
+    # "What about X for Y?"
+    re.compile(
+        r"^(?:what|how)\s+about\s+(?:an?\s+|the\s+)?(?P<proc>.+?)(?:\s+(?:for|in|to|after|on)\s+(?P<ctx>.+))?\??$",
+        re.I | re.S,
+    ),
     # "Do we need X in Y?"
     re.compile(
         r"^(?:do|does|would|will|should)\s+(?:we|i|you|they)\s+(?:need|want|have\s+to\s+get|get|order)\s+"
@@ -92,9 +97,16 @@ _LEADING_FILLER = re.compile(
     re.I,
 )
 _TRAILING_FILLER = re.compile(r"\s*(?:next|now|first|then|here|too|as well|instead|indicated|appropriate)\s*$", re.I)
+# "MRI abdomen reasonable as a next look?": the procedure ends where the ask begins.
+_ASK_TAIL = re.compile(
+    r"\s+(?:(?:be|is|are)\s+)?(?:reasonable|appropriate|indicated|ok|okay|warranted|needed|useful|worth\s+it|"
+    r"worthwhile|a\s+good\s+idea|the\s+right|justified|as\s+(?:a|the)\s+(?:next|first))\b.*$",
+    re.I,
+)
 
 NEGATION_CUES = re.compile(
-    r"\b(?:without|no|not|denies|denied|negative\s+for|absence\s+of|absent|free\s+of|ruled\s+out|non|never|lack\s+of)\b",
+    r"\b(?:without|no|not|denies|denied|negative\s+for|absence\s+of|absent|free\s+of|ruled\s+out|non|never|lack\s+of|"
+    r"cannot|can't|can not|unable\s+to|won't|doesn't|didn't|isn't|aren't|wasn't|hasn't|haven't)(?![a-z])",
     re.I,
 )
 # Where a negation's reach ends (after NegEx's termination terms): punctuation, a conjunction, or
@@ -177,10 +189,10 @@ def _split_procedure(text: str) -> tuple[str | None, str]:
         if m and len(m.group("proc").split()) <= 12:
             return m.group("proc").strip(" ,-"), m.group("ctx").strip(" ?.")
     # Physician style: "Context. Context. Procedure?" - the last short question sentence.
-    parts = [p.strip() for p in re.split(r"(?<=[.;!?])\s+|\s+-\s+", text.strip()) if p.strip()]
+    parts = [p.strip() for p in re.split(r"(?<=[.;:!?])\s+|\s+-\s+", text.strip()) if p.strip()]
     if len(parts) >= 2 and parts[-1].endswith("?"):
         last = _LEADING_FILLER.sub("", parts[-1].rstrip("?").strip())
-        last = _TRAILING_FILLER.sub("", last).strip(" ,")
+        last = _ASK_TAIL.sub("", _TRAILING_FILLER.sub("", last)).strip(" ,")
         if last and len(last.split()) <= 12:
             return last, " ".join(parts[:-1]).strip()
     return None, text.strip(" ?")

@@ -19,6 +19,7 @@ from assistant.population import age_fit, patient_age
 from assistant.procedures import match_score, signature
 from assistant.query import ParsedQuestion, find_negations
 from assistant.retrieval import Retrieval
+from assistant.thresholds import Stated, compare, stated_values, thresholds
 from ingest.evidence import RatingRow
 from ingest.store import Store
 from ingest.textnorm import terms
@@ -30,8 +31,12 @@ W_DENSE = 0.5  # inside the scenario score: dense similarity of context and capt
 W_LEXICAL = 0.5  # inside the scenario score: rarity-weighted word overlap
 W_AGE = 0.25
 W_NEGATION = 0.2
+W_NUMERIC = 0.2
 W_EXCLUSION = 0.4
-MIN_PROCEDURE_SCORE = 0.45  # below this the row does not name what was asked
+MIN_PROCEDURE_SCORE = 0.25  # below this the row does not name what was asked
+MIN_SCENARIO = 0.2  # ... and with a weak procedure match the scenario must resemble the question
+STRONG_PROCEDURE = 1.0  # modality and words agree
+MIN_SCENARIO_WITH_STRONG = 0.1
 
 
 @dataclass
@@ -65,6 +70,18 @@ def _lexical(question_words: set[str], caption: set[str], title: set[str], idf: 
     return 0.6 * recall + 0.4 * precision
 
 
+def _numeric_fit(stated: list[Stated], caption: str) -> float:
+    """+1 when the question's numbers meet the scenario's thresholds ("GCS >13"), -1 when they break one."""
+    if not stated:
+        return 0.0
+    fit = 0.0
+    for threshold in thresholds(caption):
+        outcome = compare(threshold, stated)
+        if outcome is not None:
+            fit += 1.0 if outcome[0] else -1.0
+    return max(-1.0, min(1.0, fit))
+
+
 def _negation_agreement(question: ParsedQuestion, caption: str) -> float:
     neg, aff = find_negations(caption)
     clash = len(neg & question.affirmed) + len(aff & question.negated)
@@ -82,8 +99,9 @@ def _exclusion_fit(asked_neg: frozenset[str], asked_aff: frozenset[str], procedu
 
 def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> list[RowMatch]:
     """Candidate rows best first; empty when no retrieved document has a rating table."""
-    if not question.procedure:
-        return []
+    # Without a recognisable procedure phrase the whole question is searched for one: rarity
+    # weighting keeps its clinical words from mattering much.
+    asked = question.procedure or question.text
     doc_ids = retrieval.doc_ids[: store.settings.top_docs]
     rows = store.manifest.rating_rows(doc_ids)
     if not rows:
@@ -98,8 +116,9 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
     if context_vec is None:
         context_vec = store.embedder.embed([question.context or question.text])[0]
     dense = {t.table_id: float(v @ context_vec) if v is not None else 0.0 for t, v in tables}
-    q_words = set(terms(question.context or question.text)) - set(terms(question.procedure))
+    q_words = set(terms(question.context or question.text)) - set(terms(question.procedure or ""))
     age = patient_age(question.age_years, question.context)
+    stated = stated_values(question.context or question.text)
 
     scenario: dict[str, float] = {}
     for table, _ in tables:
@@ -109,16 +128,17 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
             + W_LEXICAL * lexical
             + W_AGE * age_fit(age, table.caption)
             + W_NEGATION * np.tanh(_negation_agreement(question, table.caption))
+            + W_NUMERIC * _numeric_fit(stated, table.caption)
         )
 
     # Only the procedure phrase says what is ruled out of the service ("5-FU only, no mitomycin");
     # negated findings in the context ("films negative") describe the patient, not the service.
-    asked_neg, asked_aff = find_negations(question.procedure)
+    asked_neg, asked_aff = find_negations(asked)
     word_weights = _idf([set(signature(r.procedure).words) for r in rows])
     out: list[RowMatch] = []
     for row in rows:
         rank = retrieval.doc_rank(row.doc_id) or 0
-        proc = match_score(question.procedure, row.procedure, word_weights)
+        proc = match_score(asked, row.procedure, word_weights)
         proc += _exclusion_fit(asked_neg, asked_aff, row.procedure)
         score = W_PROCEDURE * proc + W_SCENARIO * scenario.get(row.table_id, 0.0) + W_DOC / (1 + rank)
         out.append(
@@ -129,4 +149,10 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
 
 
 def confident(match: RowMatch) -> bool:
-    return match.procedure_score >= MIN_PROCEDURE_SCORE
+    """Whether the row is what was asked: its procedure is named and its scenario resembles the question.
+
+    A strong procedure match needs less scenario resemblance (physicians describe scenarios in their
+    own words); a weak one needs more. Below both, the question is not about this table.
+    """
+    p, s = match.procedure_score, match.scenario_score
+    return (p >= STRONG_PROCEDURE and s >= MIN_SCENARIO_WITH_STRONG) or (p >= MIN_PROCEDURE_SCORE and s >= MIN_SCENARIO)

@@ -41,6 +41,7 @@ _CHAR_MAP = str.maketrans(
 # Rewrites applied, in order, to casefolded text. Contrast phrases first (they contain "w/").
 _CONTRAST_BOTH = "without and with contrast"
 _REWRITES: list[tuple[str, str]] = [
+    (r"\bgad(?:olinium)?\b", "contrast"),
     # contrast: both phases
     (
         r"\b(?:with\s+and\s+without|without\s+and\s+with)\s+(?:iv\s+|intravenous\s+)?contrast\b",
@@ -112,6 +113,11 @@ _REWRITES: list[tuple[str, str]] = [
     (r"\bechocardiograms?\b", "echocardiography"),
     (r"\becho\b", "echocardiography"),
     (r"\bugi\b", "upper gi series"),
+    (r"\bhsg\b", "hysterosalpingography"),
+    (r"\bctpa\b", "cta chest"),
+    (r"\baxr\b", "xray abdomen"),
+    (r"\begd\b", "upper endoscopy"),
+    (r"\bfna\b", "fine-needle aspiration"),
     (r"\bhida\b", "cholescintigraphy"),
     (r"\bbone\s+scintigraphy\b", "bone scan"),
     (r"\bdexa\b", "dxa"),
@@ -195,6 +201,9 @@ _REWRITES: list[tuple[str, str]] = [
     (r"\bgca\b", "giant cell arteritis"),
     (r"\bchl\b", "conductive hearing loss"),
     (r"\bnat\b", "nonaccidental trauma"),
+    (r"\bocd\b", "osteochondral osteochondritis dissecans"),
+    (r"\bc\s*/\s*w\b", "consistent with"),
+    (r"\bsuspicio(?:n|us)\s+(?:of|for)\b", "suspected"),
     (r"\bnai\b", "nonaccidental injury"),
     (r"\bfb\b", "foreign body"),
     (r"\bh\s*&\s*p\b", "history and physical examination"),

@@ -57,7 +57,6 @@ _QUESTION_WORDS = {
         "does",
     ]
 }
-MIN_SCENARIO_SCORE = 0.2  # below this no scenario of the best table resembles the question
 MIN_COVERAGE = 0.5  # share of the question's distinctive terms the evidence must contain
 MAX_STANCE_CHUNKS = 40  # narrative chunks of one document read for the stance fallback
 MIN_STANCE_WEIGHT = 0.15  # a findings sentence counts a little even when it shares no words with the question
@@ -109,7 +108,7 @@ class OfflineEngine:
         draft.saw([h.chunk for h in r.pool.values()])
 
         matches = match_rows(store, q, r)
-        if matches and confident(matches[0]) and matches[0].scenario_score >= MIN_SCENARIO_SCORE:
+        if matches and confident(matches[0]):
             return done(self._from_rating(draft, q, r, matches, timings))
 
         criteria_answer = self._from_criteria(draft, q, r, timings)
