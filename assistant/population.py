@@ -34,6 +34,8 @@ def _years(value: str, unit: str | None) -> float:
 def age_range(text: str) -> tuple[float, float] | None:
     """The age range a scenario text restricts itself to, or None when it does not say."""
     canon = expand(text)
+    if re.search(r"\b(?:any|all) ages?\b", canon):
+        return 0.0, 200.0
     lo, hi = 0.0, math.inf
     found = False
     m = re.search(r"\bages?\s*(\d+(?:\.\d+)?)\s*(?:-|to|through)\s*(\d+(?:\.\d+)?)\s*" + f"(?:{_UNIT})?", canon)
@@ -81,6 +83,28 @@ def age_fit(patient: tuple[float, float] | None, scenario: str) -> float:
         return -1.0
     width = min(bounds[1], 100.0) - bounds[0]
     return 0.5 + 0.5 / (1.0 + math.log1p(max(width, 0.0)))
+
+
+_FEMALE = re.compile(
+    r"\b(?:woman|women|female|females|girl|girls|pregnan\w*|postpartum|postmenopausal|premenopausal|\d+\s*f)\b"
+)
+_MALE = re.compile(r"\b(?:man|men|male|males|boy|boys|\d+\s*m)\b")
+
+
+@lru_cache(maxsize=20000)
+def sex_of(text: str) -> str | None:
+    """ "F", "M" or None: the sex a text is about ("62F", "pregnant", "man"), when it says one only."""
+    canon = expand(text)
+    female, male = bool(_FEMALE.search(canon)), bool(_MALE.search(canon))
+    if female == male:
+        return None
+    return "F" if female else "M"
+
+
+def sex_fit(patient: str | None, scenario: str) -> float:
+    """-1 when the scenario is about the other sex (a pregnant patient for a 41M), else 0."""
+    other = sex_of(scenario)
+    return -1.0 if patient and other and other != patient else 0.0
 
 
 def patient_age(age_years: float | None, context: str) -> tuple[float, float] | None:

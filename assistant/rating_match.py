@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.population import age_fit, patient_age
+from assistant.population import age_fit, patient_age, sex_fit, sex_of
 from assistant.procedures import match_score, signature
 from assistant.query import ParsedQuestion, find_negations
 from assistant.retrieval import Retrieval
@@ -29,9 +29,10 @@ W_SCENARIO = 2.0
 W_DOC = 0.35
 W_DENSE = 0.5  # inside the scenario score: dense similarity of context and caption
 W_LEXICAL = 0.5  # inside the scenario score: rarity-weighted word overlap
-W_AGE = 0.25
+W_AGE = 0.15
 W_NEGATION = 0.2
 W_NUMERIC = 0.2
+W_SEX = 0.3
 W_EXCLUSION = 0.4
 MIN_PROCEDURE_SCORE = 0.25  # below this the row does not name what was asked
 MIN_SCENARIO = 0.2  # ... and with a weak procedure match the scenario must resemble the question
@@ -119,6 +120,7 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
     q_words = set(terms(question.context or question.text)) - set(terms(question.procedure or ""))
     age = patient_age(question.age_years, question.context)
     stated = stated_values(question.context or question.text)
+    sex = sex_of(question.context or question.text)
 
     scenario: dict[str, float] = {}
     for table, _ in tables:
@@ -129,6 +131,7 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
             + W_AGE * age_fit(age, table.caption)
             + W_NEGATION * np.tanh(_negation_agreement(question, table.caption))
             + W_NUMERIC * _numeric_fit(stated, table.caption)
+            + W_SEX * sex_fit(sex, table.caption)
         )
 
     # Only the procedure phrase says what is ruled out of the service ("5-FU only, no mitomycin");
