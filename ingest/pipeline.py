@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ingest.bm25_index import BM25Index
 from ingest.chunking import chunk_blocks
-from ingest.documents import DocumentError, LoadedDocument, Status, discover, load_document
+from ingest.documents import DocumentError, DocumentMeta, LoadedDocument, Status, discover, load_document
 from ingest.evidence import extract_criteria, extract_rating_rows
 from ingest.parsing import parse_body
 from ingest.store import Store
@@ -28,7 +29,7 @@ Progress = Callable[[str, str], None]  # (event, doc_id or path)
 
 # Bump when parsing, chunking or evidence extraction changes: every document is then re-processed
 # (vectors of chunks whose text did not change are reused, so only new text is embedded).
-INGEST_VERSION = f"2:{RULES_DIGEST}"
+INGEST_VERSION = f"3:{RULES_DIGEST}"
 
 
 @dataclass
@@ -49,6 +50,22 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed or self.status_changed or self.orphans_deleted)
 
 
+def chunk_metadata(meta: DocumentMeta, kind: str, ordinal: int, section: list[str] | str) -> dict[str, Any]:
+    """What every chunk carries in the vector store: its document's metadata and its section path."""
+    return {
+        "doc_id": meta.doc_id,
+        "status": meta.status.value,
+        "title": meta.title,
+        "publisher": meta.publisher,
+        "year": meta.year or 0,
+        "version": meta.version,
+        "codes": ",".join(meta.codes.all()),
+        "kind": kind,
+        "ordinal": ordinal,
+        "section": section if isinstance(section, str) else " › ".join(section),
+    }
+
+
 def _index_document(store: Store, doc: LoadedDocument) -> int:
     """Embed and index one document; returns the number of chunks embedded."""
     settings = store.settings
@@ -65,17 +82,18 @@ def _index_document(store: Store, doc: LoadedDocument) -> int:
     # Chunk ids hash their text, so an id already indexed needs no new embedding.
     fresh = [c for c in chunks if c.chunk_id not in old_ids]
     if fresh:
-        metadatas = [
-            {"doc_id": doc.meta.doc_id, "status": doc.meta.status.value, "kind": c.kind, "ordinal": c.ordinal}
-            for c in fresh
-        ]
         store.vectors.upsert(
-            [c.chunk_id for c in fresh], store.embedder.embed([c.embed_text for c in fresh]), metadatas
+            [c.chunk_id for c in fresh],
+            store.embedder.embed([c.embed_text for c in fresh]),
+            [chunk_metadata(doc.meta, c.kind, c.ordinal, c.section) for c in fresh],
+        )
+    kept = [c for c in chunks if c.chunk_id in old_ids]
+    if kept:  # same text, possibly new metadata (title, version, status): no embedding needed
+        store.vectors.update_metadata(
+            [c.chunk_id for c in kept], [chunk_metadata(doc.meta, c.kind, c.ordinal, c.section) for c in kept]
         )
     table_vectors = store.embedder.embed([f"{doc.meta.title}. {t.caption}" for t in rating_tables])
     store.manifest.replace_document(doc, chunks, chunk_terms, rating_tables, table_vectors, rating_rows, criteria)
-    if len(fresh) < len(chunks):
-        store.vectors.set_status(doc.meta.doc_id, doc.meta.status.value)
     stale = sorted(old_ids - {c.chunk_id for c in chunks})
     if stale:
         store.vectors.delete_ids(stale)
@@ -103,18 +121,12 @@ def reconcile(store: Store) -> int:
             rows = [(cid, text) for cid, text in store.manifest.embed_texts(record.doc_id) if cid in missing]
             if rows:
                 by_doc[record.doc_id] = rows
-        statuses = store.manifest.statuses()
         for doc_id, rows in by_doc.items():
             stored = store.manifest.chunks([cid for cid, _ in rows])
             vectors = store.embedder.embed([text for _, text in rows])
+            meta = store.manifest.get(doc_id).meta  # type: ignore[union-attr]
             metas = [
-                {
-                    "doc_id": doc_id,
-                    "status": statuses[doc_id],
-                    "kind": stored[cid].kind,
-                    "ordinal": stored[cid].ordinal,
-                }
-                for cid, _ in rows
+                chunk_metadata(meta, stored[cid].kind, stored[cid].ordinal, stored[cid].section) for cid, _ in rows
             ]
             store.vectors.upsert([cid for cid, _ in rows], vectors, metas)
     return len(orphans) + len(missing)

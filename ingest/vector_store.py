@@ -19,6 +19,8 @@ class VectorStore(Protocol):
     def ids(self) -> set[str]: ...
     def count(self, doc_id: str | None = None) -> int: ...
     def set_status(self, doc_id: str, status: str) -> None: ...
+    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None: ...
+    def metadata(self, ids: list[str]) -> dict[str, dict[str, Any]]: ...
     def query(self, vector: np.ndarray, k: int, status: str | None = "approved") -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first, optionally only chunks of a given status."""
         ...
@@ -82,7 +84,16 @@ class ChromaVectorStore:
     def set_status(self, doc_id: str, status: str) -> None:
         ids = self._col.get(where={"doc_id": doc_id}, include=[])["ids"]
         if ids:
-            self._col.update(ids=ids, metadatas=[{"status": status} for _ in ids])
+            self.update_metadata(ids, [{"status": status} for _ in ids])
+
+    def metadata(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        got = self._col.get(ids=ids, include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+
+    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        for start in range(0, len(ids), self._batch):
+            end = start + self._batch
+            self._col.update(ids=ids[start:end], metadatas=metadatas[start:end])  # type: ignore[arg-type]
 
     def query(self, vector: np.ndarray, k: int, status: str | None = "approved") -> list[tuple[str, float]]:
         total = self._col.count()
@@ -138,6 +149,14 @@ class InMemoryVectorStore:
         for m in self._meta.values():
             if m.get("doc_id") == doc_id:
                 m["status"] = status
+
+    def metadata(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {i: dict(self._meta[i]) for i in ids if i in self._meta}
+
+    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        for i, m in zip(ids, metadatas, strict=True):
+            if i in self._meta:
+                self._meta[i].update(m)
 
     def query(self, vector: np.ndarray, k: int, status: str | None = "approved") -> list[tuple[str, float]]:
         keys = [i for i, m in self._meta.items() if status is None or m.get("status") == status]

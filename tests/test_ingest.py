@@ -33,6 +33,18 @@ def test_reingesting_unchanged_documents_does_no_embedding_work(settings, corpus
     _consistent(store)
 
 
+def test_each_chunk_carries_its_document_metadata_and_section(settings, corpus):
+    store = Store(settings)
+    ingest_paths(store, [corpus], status=Status.approved)
+    chunks = store.manifest.doc_chunks("fx-knee-arthroscopy-policy")
+    meta = store.vectors.metadata([c.chunk_id for c in chunks])
+    assert len(meta) == len(chunks)
+    first = meta[chunks[0].chunk_id]
+    assert first["title"].startswith("Knee arthroscopy coverage policy") and first["version"] == "3"
+    assert first["publisher"] == "GuideQA test fixtures" and first["year"] == 2022 and "29880" in first["codes"]
+    assert any("Indications / Criteria" in m["section"] for m in meta.values())
+
+
 def test_a_changed_document_replaces_all_of_its_chunks(settings, corpus):
     store = Store(settings)
     ingest_paths(store, [corpus], status=Status.approved)
