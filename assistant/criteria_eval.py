@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from assistant.query import ParsedQuestion, find_negations
 from assistant.schema import CriterionStatus, Determination
-from assistant.thresholds import compare, stated_values, thresholds
+from assistant.thresholds import compare, thresholds
 from ingest.evidence import Criterion
 from ingest.textnorm import STOPWORDS, expand, stem
 
@@ -186,7 +186,7 @@ def _describe(kind: str, value: float, term: str = "") -> str:
 
 def _threshold_judgement(criterion: Criterion, question: ParsedQuestion) -> CriterionJudgement | None:
     """Decide a criterion by a threshold it states and a number the question gives, if both exist."""
-    stated = stated_values(question.text)
+    stated = question.stated
     if not stated:
         return None
     for threshold in thresholds(criterion.criterion):

@@ -13,37 +13,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from assistant.thresholds import UNITS_IN_MONTHS, Stated, number_words, stated_values
 from ingest.codes import find_cpt, find_hcpcs, find_icd10
 from ingest.textnorm import STOPWORDS, expand, stem
-
-_WORD_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "a": 1,
-    "an": 1,
-    "single": 1,
-    "both": 2,
-    "several": 3,
-}
-_NUM = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-_UNIT_MONTHS = {
-    "minute": 1 / 43800,
-    "hour": 1 / 730,
-    "day": 1 / 30.4,
-    "week": 1 / 4.35,
-    "month": 1.0,
-    "year": 12.0,
-}
 
 _ASK_VERBS = (
     r"appropriate|indicated|necessary|recommended|covered|reasonable|warranted|needed|useful|helpful|"
@@ -124,15 +96,6 @@ _HISTORY = re.compile(
 
 
 @dataclass
-class Measure:
-    """A number the question states, with what it is about (duration, percentage, count)."""
-
-    kind: str  # "duration_months" | "percent" | "count"
-    value: float
-    about: str  # a few words around the number
-
-
-@dataclass
 class ParsedQuestion:
     text: str
     icd10: list[tuple[str, str]] = field(default_factory=list)
@@ -143,12 +106,8 @@ class ParsedQuestion:
     negated: set[str] = field(default_factory=set)  # stems of negated findings
     affirmed: set[str] = field(default_factory=set)  # stems of findings stated as present
     history: list[str] = field(default_factory=list)  # prior procedures/conditions ("spinal fusion")
-    measures: list[Measure] = field(default_factory=list)
+    stated: list[Stated] = field(default_factory=list)  # numbers it states: durations, percentages, BMI 36
     age_years: float | None = None
-
-    @property
-    def codes(self) -> list[str]:
-        return [*self.cpt, *self.hcpcs, *(c for c, _ in self.icd10)]
 
     @property
     def retrieval_text(self) -> str:
@@ -239,16 +198,12 @@ def find_negations(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(negated), frozenset(affirmed)
 
 
-def _number(word: str) -> float:
-    return float(_WORD_NUMBERS.get(word.lower(), word)) if not word.replace(".", "").isdigit() else float(word)
-
-
 def find_age(text: str) -> float | None:
     """Patient age in years from "25-year-old", "3-week-old", "18 months old", "age 67", "67 yo"."""
-    canon = expand(text)
-    m = re.search(_NUM + r"\s*-?\s*(day|week|month|year)s?\s*-?\s*old\b", canon)
+    canon = number_words(text)
+    m = re.search(r"(\d+(?:\.\d+)?)\s*-?\s*(day|week|month|year)s?\s*-?\s*old\b", canon)
     if m:
-        return _number(m.group(1)) * _UNIT_MONTHS[m.group(2)] / 12.0
+        return float(m.group(1)) * UNITS_IN_MONTHS[m.group(2)] / 12.0
     m = re.search(r"\b(?:age|aged)\s*(\d{1,3})\b", canon)
     if m:
         return float(m.group(1))
@@ -256,26 +211,6 @@ def find_age(text: str) -> float | None:
     if m and 0 < int(m.group(1)) < 110:
         return float(m.group(1))
     return None
-
-
-def find_measures(text: str) -> list[Measure]:
-    canon = expand(text)
-    out: list[Measure] = []
-    for m in re.finditer(_NUM + r"\s*(?:\+\s*)?-?\s*(minute|hour|day|week|month|year)s?\b(?!\s*-?\s*old)", canon):
-        about = canon[max(0, m.start() - 40) : m.end() + 40]
-        out.append(Measure("duration_months", _number(m.group(1)) * _UNIT_MONTHS[m.group(2)], about))
-    for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", canon):
-        about = canon[max(0, m.start() - 40) : m.end() + 40]
-        out.append(Measure("percent", float(m.group(1)), about))
-    for m in re.finditer(
-        r"\b(one|two|three|four|five|six|\d)\s+(?:prior\s+|previous\s+|diagnostic\s+|confirmatory\s+|separate\s+)*"
-        r"([a-z]+(?:\s+[a-z]+)?)",
-        canon,
-    ):
-        if m.group(2).split()[0] in _UNIT_MONTHS:
-            continue
-        out.append(Measure("count", _number(m.group(1)), canon[m.start() : m.end() + 30]))
-    return out
 
 
 def parse_question(text: str) -> ParsedQuestion:
@@ -302,6 +237,6 @@ def parse_question(text: str) -> ParsedQuestion:
         negated=set(negated),
         affirmed=set(affirmed),
         history=history,
-        measures=find_measures(text),
+        stated=stated_values(text),
         age_years=find_age(text),
     )

@@ -19,7 +19,7 @@ from assistant.population import age_fit, patient_age, sex_fit, sex_of
 from assistant.procedures import match_score, signature
 from assistant.query import ParsedQuestion, find_negations
 from assistant.retrieval import Retrieval
-from assistant.thresholds import Stated, compare, stated_values, thresholds
+from assistant.thresholds import Stated, compare, thresholds
 from ingest.evidence import RatingRow
 from ingest.store import Store
 from ingest.textnorm import terms
@@ -119,7 +119,7 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
     dense = {t.table_id: float(v @ context_vec) if v is not None else 0.0 for t, v in tables}
     q_words = set(terms(question.context or question.text)) - set(terms(question.procedure or ""))
     age = patient_age(question.age_years, question.context)
-    stated = stated_values(question.context or question.text)
+    stated = question.stated
     sex = sex_of(question.context or question.text)
 
     scenario: dict[str, float] = {}

@@ -31,7 +31,7 @@ _WORDS = {
     "eighteen": "18",
     "twenty-four": "24",
 }
-_UNITS_IN_MONTHS = {"minute": 1 / 43800, "hour": 1 / 730, "day": 1 / 30.4, "week": 1 / 4.35, "month": 1.0, "year": 12.0}
+UNITS_IN_MONTHS = {"minute": 1 / 43800, "hour": 1 / 730, "day": 1 / 30.4, "week": 1 / 4.35, "month": 1.0, "year": 12.0}
 _OPS: list[tuple[str, str]] = [
     (r"at least|a minimum of|minimum of|no less than|gte|>=", "ge"),
     (r"more than|greater than|over|above|exceeding|gt|>", "gt"),
@@ -45,7 +45,7 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "le": operator.le,
 }
 _NUMBER = r"(\d+(?:\.\d+)?)"
-_UNIT = r"\s*(%|percent|minute|hour|day|week|month|year)?s?\b"
+_UNIT = r"\s*(%|percent|minute|hour|day|week|month|year)?(?:(?<=%)|s?\b)"
 _CONDITIONAL = re.compile(r"\b(?:when|if|unless|where|whenever)\b")
 
 
@@ -66,7 +66,8 @@ class Stated:
     context: frozenset[str]
 
 
-def _canon(text: str) -> str:
+def number_words(text: str) -> str:
+    """Normalised text with number words as digits ("six months" -> "6 months")."""
     out = expand(text)
     for word, digit in _WORDS.items():
         out = re.sub(rf"\b{word}\b", digit, out)
@@ -100,7 +101,7 @@ def _term(clause: str, start: int, unit: str | None) -> str:
 
 def thresholds(text: str) -> list[Threshold]:
     """The requirement-like thresholds of a criterion sentence."""
-    canon = _canon(text)
+    canon = number_words(text)
     found: list[Threshold] = []
     for clause in re.split(r"[;,]|\.(?:\s|$)", canon):
         for pattern, op in _OPS:
@@ -109,14 +110,14 @@ def thresholds(text: str) -> list[Threshold]:
                     continue
                 value, unit = float(m.group(1)), m.group(2)
                 if unit and unit not in ("%", "percent"):
-                    value *= _UNITS_IN_MONTHS[unit]
+                    value *= UNITS_IN_MONTHS[unit]
                 found.append(Threshold(op, value, _kind(unit), _term(clause, m.start(), unit), _near(clause, m)))
         for m in re.finditer(rf"{_NUMBER}{_UNIT}\s+or\s+(more|greater|higher|above|less|fewer|lower|below)\b", clause):
             if _CONDITIONAL.search(clause[: m.start()]):
                 continue
             value, unit = float(m.group(1)), m.group(2)
             if unit and unit not in ("%", "percent"):
-                value *= _UNITS_IN_MONTHS[unit]
+                value *= UNITS_IN_MONTHS[unit]
             op = "ge" if m.group(3) in ("more", "greater", "higher", "above") else "le"
             found.append(Threshold(op, value, _kind(unit), _term(clause, m.start(), unit), _near(clause, m)))
     return found
@@ -124,13 +125,13 @@ def thresholds(text: str) -> list[Threshold]:
 
 def stated_values(text: str) -> list[Stated]:
     """Numbers the question states: durations, percentages and named values ("BMI 36", "PSA 15")."""
-    canon = _canon(text)
+    canon = number_words(text)
     out: list[Stated] = []
     for m in re.finditer(rf"{_NUMBER}\s*-?{_UNIT}(?!\s*-?\s*old)", canon):
         unit = m.group(2)
         if not unit:
             continue
-        value = float(m.group(1)) * (_UNITS_IN_MONTHS[unit] if unit not in ("%", "percent") else 1.0)
+        value = float(m.group(1)) * (UNITS_IN_MONTHS[unit] if unit not in ("%", "percent") else 1.0)
         out.append(Stated(value, _kind(unit), "", _near(canon, m)))
     for m in re.finditer(
         rf"\b([a-z][a-z0-9-]{{1,20}})\s*(?:of|=|:|is|was)?\s*{_NUMBER}\b(?!\s*(?:%|percent|-|minute|hour|day|week|month|year))",

@@ -32,9 +32,13 @@ def test_the_procedure_asked_about_is_separated_from_the_context(question, proce
 
 
 def test_patient_facts_are_extracted():
-    q = parse_question("Is RFA indicated after two blocks with 80% relief and 4 months of pain in a 67-year-old?")
-    kinds = {(m.kind, round(m.value, 1)) for m in q.measures}
-    assert ("percent", 80.0) in kinds and ("duration_months", 4.0) in kinds and ("count", 2.0) in kinds
+    q = parse_question(
+        "Is RFA indicated after two blocks with 80% relief and 4 months of pain in a 67-year-old, BMI 36?"
+    )
+    stated = {(s.kind, s.term, round(s.value, 1)) for s in q.stated}
+    assert (
+        ("percent", "", 80.0) in stated and ("duration_months", "", 4.0) in stated and ("value", "bmi", 36.0) in stated
+    )
     assert q.age_years == 67
 
 
