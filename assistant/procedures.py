@@ -146,6 +146,8 @@ def match_score(asked: str, candidate: str, weights: dict[str, float] | None = N
             score += 0.5
         elif c.contrast is None:
             score -= 0.1 if a.contrast == "none" else 0.4
+        elif {a.contrast, c.contrast} == {"with", "both"}:
+            score -= 0.3  # "contrast-enhanced MRA" is usually performed, and named, without and with
         else:
             score -= 1.0
     elif c.contrast is not None:

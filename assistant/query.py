@@ -54,6 +54,9 @@ _PATTERNS = [
         re.I | re.S,
     ),
 ]
+_PURPOSE = re.compile(
+    r"\s+(?:to\s+(?:look\s+for|rule\s+out|r/o|evaluate|assess|check\s+for|exclude|see\s+if|find)|looking\s+for)\b", re.I
+)
 _QUESTION_START = re.compile(
     r"^(?:is|are|was|were|would|will|should|shall|does|do|did|can|could|may|might|must|what|which|when|where|"
     r"who|why|how|in|for|if)\b",
@@ -77,7 +80,7 @@ _ASK_TAIL = re.compile(
 )
 
 NEGATION_CUES = re.compile(
-    r"\b(?:without|no|not|denies|denied|negative\s+for|absence\s+of|absent|free\s+of|ruled\s+out|non|never|lack\s+of|"
+    r"\b(?:without|no|none|not|denies|denied|negative\s+for|absence\s+of|absent|free\s+of|ruled\s+out|non|never|lack\s+of|"
     r"cannot|can't|can not|unable\s+to|won't|doesn't|didn't|isn't|aren't|wasn't|hasn't|haven't)(?![a-z])",
     re.I,
 )
@@ -142,7 +145,7 @@ def _split_procedure(text: str) -> tuple[str | None, str]:
             if len(proc.split()) <= 40:
                 return proc, (m.group("ctx") or "").strip(" ?.")
     # Procedure first: "MRI pelvis w/ and w/o for a 47 yo man with hematospermia?"
-    single = len(re.split(r"(?<=[.;!?])\s+", text.strip())) == 1
+    single = len(re.split(r"(?<=[.;:!?])\s+", text.strip())) == 1
     if text.strip().endswith("?") and single and not _QUESTION_START.match(text):
         m = _PROCEDURE_FIRST.match(text.strip())
         if m and len(m.group("proc").split()) <= 12:
@@ -152,6 +155,9 @@ def _split_procedure(text: str) -> tuple[str | None, str]:
     if len(parts) >= 2 and parts[-1].endswith("?"):
         last = _LEADING_FILLER.sub("", parts[-1].rstrip("?").strip())
         last = _ASK_TAIL.sub("", _TRAILING_FILLER.sub("", last)).strip(" ,")
+        purpose = _PURPOSE.search(last)
+        if purpose and purpose.start() > 0:  # "head CT to look for brain mets": the aim is context
+            return last[: purpose.start()].strip(" ,"), " ".join([*parts[:-1], last[purpose.start() :]]).strip()
         if last and len(last.split()) <= 12:
             return last, " ".join(parts[:-1]).strip()
     return None, text.strip(" ?")
@@ -181,9 +187,11 @@ def find_negations(text: str) -> tuple[frozenset[str], frozenset[str]]:
     negated: set[str] = set()
     for m in NEGATION_CUES.finditer(canon):
         rest = canon[m.end() :]
-        end = _SCOPE_END.search(rest)
+        # "none of the following: constant pain, night pain" negates the whole list after the colon.
+        end = re.search(r"[.;]", rest) if re.match(r"\s*(?:of\s+)?the\s+following", rest) else _SCOPE_END.search(rest)
         scope = rest[: end.start()] if end else rest
-        negated |= {s for s in _stems(" ".join(scope.split()[:8])) if s not in {"contrast", "iv"}}
+        limit = 40 if end is not None and end.group(0) in ".;" else 8
+        negated |= {s for s in _stems(" ".join(scope.split()[:limit])) if s not in {"contrast", "iv"}}
     for m in _UNDONE.finditer(canon):  # "screening has not been performed": the subject is absent
         negated |= _stems(m.group(1))
     for clause in re.split(r"[.;:,()?!]", canon):

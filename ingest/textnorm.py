@@ -104,6 +104,13 @@ _REWRITES: list[tuple[str, str]] = [
     (r"\btvus\b", "transvaginal us"),
     (r"\btrus\b", "transrectal us"),
     (r"\bangiograms?\b", "angiography"),
+    (
+        r"\b(duct|reno|cysto|urethro|sialo|cholangio|pyelo|hysterosalpingo|fistulo|defeco|lymphangio|dacryocysto|uro|"
+        r"cavo|porto|aorto|spleno|galacto)grams?\b",
+        r"\1graphy",
+    ),
+    (r"\bcaptopril\b", "captopril ace-inhibitor"),
+    (r"\bperc\b", "percutaneous"),
     (r"\barteriograms?\b", "arteriography"),
     (r"\barthrograms?\b", "arthrography"),
     (r"\bvenograms?\b", "venography"),

@@ -17,7 +17,7 @@ from assistant.compose import Draft, insufficient
 from assistant.criteria_eval import CriterionJudgement, applicable, judge, verdict
 from assistant.engines.base import EngineRequest
 from assistant.query import ParsedQuestion
-from assistant.rating_match import RowMatch, confident, match_rows
+from assistant.rating_match import RowMatch, confident, match_rows, plausible
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer, CriterionStatus, Determination
 from assistant.sentences import overlap, split_sentences
@@ -110,6 +110,10 @@ class OfflineEngine:
         matches = match_rows(store, q, r)
         if matches and confident(matches[0]):
             return done(self._from_rating(draft, q, r, matches, timings))
+        if matches and plausible(matches[0]):
+            # The best document rates procedures, but none matches well: the closest row, said so,
+            # beats a sentence-level reading of a rating table's narrative.
+            return done(self._from_rating(draft, q, r, matches, timings, weak=True))
 
         criteria_answer = self._from_criteria(draft, q, r, timings)
         if criteria_answer is not None:
@@ -124,6 +128,8 @@ class OfflineEngine:
         r: Retrieval,
         matches: list[RowMatch],
         timings: dict[str, float],
+        *,
+        weak: bool = False,
     ) -> Answer:
         best = matches[0]
         row = best.row
@@ -141,6 +147,13 @@ class OfflineEngine:
             + ("" if scenario_status == CriterionStatus.met else " (weak match: confirm it applies)"),
             chunk,
         )
+        if weak:
+            draft.add_criterion(
+                row.procedure,
+                CriterionStatus.unknown,
+                "closest procedure this guideline rates; the question's wording matched it only loosely",
+                chunk,
+            )
         draft.add_bullet("Evidence", row_claim(row), chunk)
         if row.comment:
             draft.add_bullet("Evidence", f"Comments: {row.comment}", chunk)
@@ -172,6 +185,8 @@ class OfflineEngine:
             f"{_LABEL[determination]}: {row.procedure} is rated {row.rating} of {row.scale_max} "
             f"({_category(row.rating, row.scale_max)}) for this scenario in {best.title}."
         )
+        if weak:
+            headline = f"{headline} Closest match only: confirm the procedure and scenario below."
         return draft.build(determination, headline, retrieved_doc_ids=r.doc_ids, timings=timings)
 
     def _narrative(self, draft: Draft, q: ParsedQuestion, row: RatingRow, chunks: dict[str, StoredChunk]) -> None:
