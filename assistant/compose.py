@@ -96,6 +96,8 @@ class Draft:
 
         def number(chunk: StoredChunk, quote: str) -> int:
             if chunk.chunk_id not in order:
+                if chunk.kind == "table_row" and len(chunk.text.splitlines()) > 1:
+                    quote = chunk.text.splitlines()[1]  # the row itself, under its caption line
                 refs.append(_Ref(chunk, quote if quote_in(quote, chunk.text) else chunk.text))
                 order[chunk.chunk_id] = len(refs)
             return order[chunk.chunk_id]

@@ -117,6 +117,8 @@ def signature(text: str) -> ProcedureSignature:
     modalities = {_MODALITY[t] for t in tokens if t in _MODALITY}
     if "bone scan" in canon:
         modalities.add("nm")
+    if modalities & {"cta", "mra"}:  # an angiogram by CT or MR is still that modality
+        modalities |= {"ct" if "cta" in modalities else "mri"}
     # Placeholders for "whichever part hurts" name no region of their own.
     canon = re.sub(r"\b(?:area of interest|appendicular skeleton|body part)\b", " ", canon)
     tokens = [stem(t) for t in re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", canon)]

@@ -38,7 +38,8 @@ MIN_PROCEDURE_SCORE = 0.25  # below this the row does not name what was asked
 MIN_SCENARIO = 0.2  # ... and with a weak procedure match the scenario must resemble the question
 STRONG_PROCEDURE = 1.0  # modality and words agree
 MIN_SCENARIO_WITH_STRONG = 0.1
-MIN_SCENARIO_LOOSE = 0.3  # for a closest-match answer when no procedure matches well
+MIN_SCENARIO_LOOSE = 0.3  # for a closest-match answer when no procedure matches well ...
+MIN_PROCEDURE_LOOSE = 0.15  # ... the row must still share words with the procedure asked
 
 
 @dataclass
@@ -154,7 +155,11 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
 
 def plausible(match: RowMatch) -> bool:
     """A loose match still worth showing: the best-ranked document's own row, with a resembling scenario."""
-    return match.doc_rank == 0 and match.procedure_score >= 0.0 and match.scenario_score >= MIN_SCENARIO_LOOSE
+    return (
+        match.doc_rank == 0
+        and match.procedure_score >= MIN_PROCEDURE_LOOSE
+        and match.scenario_score >= MIN_SCENARIO_LOOSE
+    )
 
 
 def confident(match: RowMatch) -> bool:

@@ -77,7 +77,8 @@ _REWRITES: list[tuple[str, str]] = [
     (r"\bl-?\s*s?-?\s*spine\b", "lumbar spine"),
     (r"\bls\s+spine\b", "lumbar spine"),
     # modalities (multi-word before single-word)
-    (r"\bct\s+angiogra(?:m|phy)\b", "cta"),
+    (r"\bct\s+angiogra(?:m|phy|phic)\b", "cta"),
+    (r"\bangiograph(?:ic|y)\s+ct\b", "cta"),
     (r"\bmr\s+angiogra(?:m|phy)\b", "mra"),
     (r"\bmagnetic\s+resonance\s+angiogra(?:m|phy)\b", "mra"),
     (r"\bmagnetic\s+resonance\s+(?:imaging|tomography)\b", "mri"),
@@ -105,7 +106,7 @@ _REWRITES: list[tuple[str, str]] = [
     (r"\btrus\b", "transrectal us"),
     (r"\bangiograms?\b", "angiography"),
     (
-        r"\b(duct|reno|cysto|urethro|sialo|cholangio|pyelo|hysterosalpingo|fistulo|defeco|lymphangio|dacryocysto|uro|"
+        r"\b(ducto|reno|cysto|urethro|sialo|cholangio|pyelo|hysterosalpingo|fistulo|defeco|lymphangio|dacryocysto|uro|"
         r"cavo|porto|aorto|spleno|galacto)grams?\b",
         r"\1graphy",
     ),
@@ -350,6 +351,11 @@ _REWRITES: list[tuple[str, str]] = [
     (r"\bcbd\b", "common bile duct"),
     (r"\bivc\b", "inferior vena cava"),
     (r"\bue\b", "upper extremity"),
+    (r"\blegs?\b", "lower extremity"),
+    (r"\barms?\b", "upper extremity"),
+    (r"\bapr\b", "abdominoperineal resection"),
+    (r"\blar\b", "low anterior resection"),
+    (r"\btme\b", "total mesorectal excision"),
     (r"\ble\b", "lower extremity"),
     (r"\bbilat\b", "bilateral"),
     (r"\bneg\b", "negative"),

@@ -115,3 +115,18 @@ def test_only_approved_documents_answer(fixture_settings, tmp_path):
     answer = Assistant(settings, store=store).ask("Thunderclap headache, worried about SAH. Non-con head CT?")
     assert "fx-headache-imaging" not in answer.retrieved_doc_ids
     assert all(r.doc_id != "fx-headache-imaging" for r in answer.references)
+
+
+def test_a_procedure_the_table_does_not_rate_is_not_answered_from_another_row(fixtures):
+    answer = fixtures.ask("Sudden thunderclap headache, suspected subarachnoid hemorrhage. Lumbar puncture?")
+    assert answer.determination == Determination.insufficient_evidence
+    assert "does not rate Lumbar puncture" in answer.headline
+    rated = [b.text for s in answer.sections for b in s.bullets]
+    assert rated and all(t.startswith("Variant 1: Sudden severe thunderclap headache") for t in rated)
+    _check_citations(answer, fixtures.store)
+
+
+def test_an_angiogram_by_ct_matches_the_cta_row(fixtures):
+    answer = fixtures.ask("Thunderclap headache, suspected subarachnoid hemorrhage. Angiographic CT of the head?")
+    assert answer.determination == Determination.indicated
+    assert answer.headline.startswith("Indicated: CTA head with contrast is rated 7 of 9")
