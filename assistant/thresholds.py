@@ -78,6 +78,12 @@ def _stems(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in re.findall(r"[a-z]+", text) if w not in STOPWORDS and len(w) > 2)
 
 
+def _amount(number: str, unit: str | None) -> float:
+    """The number, converted to months when it is a duration."""
+    value = float(number)
+    return value * UNITS_IN_MONTHS[unit] if unit and unit not in ("%", "percent") else value
+
+
 def _kind(unit: str | None) -> str:
     if unit in ("%", "percent"):
         return "percent"
@@ -108,16 +114,12 @@ def thresholds(text: str) -> list[Threshold]:
             for m in re.finditer(rf"\b(?:{pattern})\s*(?:age\s+)?{_NUMBER}{_UNIT}", clause):
                 if _CONDITIONAL.search(clause[: m.start()]):
                     continue
-                value, unit = float(m.group(1)), m.group(2)
-                if unit and unit not in ("%", "percent"):
-                    value *= UNITS_IN_MONTHS[unit]
+                value, unit = _amount(m.group(1), m.group(2)), m.group(2)
                 found.append(Threshold(op, value, _kind(unit), _term(clause, m.start(), unit), _near(clause, m)))
         for m in re.finditer(rf"{_NUMBER}{_UNIT}\s+or\s+(more|greater|higher|above|less|fewer|lower|below)\b", clause):
             if _CONDITIONAL.search(clause[: m.start()]):
                 continue
-            value, unit = float(m.group(1)), m.group(2)
-            if unit and unit not in ("%", "percent"):
-                value *= UNITS_IN_MONTHS[unit]
+            value, unit = _amount(m.group(1), m.group(2)), m.group(2)
             op = "ge" if m.group(3) in ("more", "greater", "higher", "above") else "le"
             found.append(Threshold(op, value, _kind(unit), _term(clause, m.start(), unit), _near(clause, m)))
     return found
@@ -131,8 +133,7 @@ def stated_values(text: str) -> list[Stated]:
         unit = m.group(2)
         if not unit:
             continue
-        value = float(m.group(1)) * (UNITS_IN_MONTHS[unit] if unit not in ("%", "percent") else 1.0)
-        out.append(Stated(value, _kind(unit), "", _near(canon, m)))
+        out.append(Stated(_amount(m.group(1), unit), _kind(unit), "", _near(canon, m)))
     for m in re.finditer(
         rf"\b([a-z][a-z0-9-]{{1,20}})\s*(?:of|=|:|is|was)?\s*{_NUMBER}\b(?!\s*(?:%|percent|-|minute|hour|day|week|month|year))",
         canon,
