@@ -123,3 +123,14 @@ def test_status_changes_without_reembedding(settings, corpus):
     assert "fx-headache-imaging" in report.status_changed and report.chunks_embedded == 0
     hits = store.vectors.query(store.embedder.embed(["thunderclap headache"])[0], 5, status="approved")
     assert any(cid.startswith("fx-headache-imaging") for cid, _ in hits)
+
+
+def test_two_files_with_one_doc_id_are_refused_by_name(settings, corpus):
+    copy = corpus / "copy-of-knee.md"
+    copy.write_text((corpus / "fx-knee-arthroscopy-policy.md").read_text())
+    store = Store(settings)
+    report = ingest_paths(store, [corpus], status=Status.approved)
+    assert len(report.failed) == 1
+    assert "doc_id 'fx-knee-arthroscopy-policy' is also used by" in report.failed[0][1]
+    assert store.manifest.get("fx-knee-arthroscopy-policy") is not None
+    _consistent(store)
