@@ -289,6 +289,11 @@ class Manifest:
         ).fetchall()
         return [StoredChunk(*r) for r in rows]
 
+    def chunk_terms(self, doc_id: str) -> dict[str, frozenset[str]]:
+        """Each chunk's indexed terms (computed once at ingest), to pre-select chunks cheaply."""
+        rows = self._db.execute("SELECT chunk_id, terms FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
+        return {r[0]: frozenset(r[1].split()) for r in rows}
+
     def embed_texts(self, doc_id: str) -> list[tuple[str, str]]:
         rows = self._db.execute(
             "SELECT chunk_id, embed_text FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)

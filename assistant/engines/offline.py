@@ -218,9 +218,13 @@ class OfflineEngine:
     def _narrative(self, draft: Draft, q: ParsedQuestion, row: RatingRow, chunks: dict[str, StoredChunk]) -> None:
         """Up to two sentences from the document's narrative about the procedure asked."""
         wanted = set(terms(row.procedure)) | (set(terms(q.procedure or "")) - {"contrast", "without", "with"})
+        if not wanted:
+            return
+        indexed = draft.store.manifest.chunk_terms(row.doc_id)
         scored: list[tuple[float, str, StoredChunk]] = []
         for chunk in chunks.values():
-            if chunk.kind != "text":
+            # Only chunks whose indexed terms already cover half the procedure are split into sentences.
+            if chunk.kind != "text" or len(wanted & indexed.get(chunk.chunk_id, frozenset())) < len(wanted) / 2:
                 continue
             for sentence in split_sentences(chunk.text):
                 s = overlap(wanted, sentence)
