@@ -35,6 +35,8 @@ class Assistant:
                 "documents answer: approve them (or ingest with --status approved)"
             )
         self.store = store
+        # Load the embedding model now (seconds, once) so answer timings measure answering.
+        self.store.embedder.embed(["warm-up"])
 
     def ask(self, question: str, *, audience: str = "physician") -> Answer:
         started = time.perf_counter()
