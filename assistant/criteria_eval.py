@@ -283,14 +283,9 @@ def applicable(criteria: list[Criterion], question: ParsedQuestion) -> list[Crit
     else:
         chosen = [c for c in headed if _words(c.procedure) - _GENERIC & asked]
     if not chosen and not codes:
-        mentioning = [c for c in rules if _words(c.criterion) & asked - _words(" ".join(_doc_words(rules)))]
+        words = [_words(c.criterion) for c in rules]
+        # Words every criterion of the policy shares (its subject) do not single one out.
+        common = set.intersection(*words) if words else set()
+        mentioning = [c for c, w in zip(rules, words, strict=True) if w & (asked - common)]
         return mentioning or rules
     return general + chosen
-
-
-def _doc_words(rules: list[Criterion]) -> list[str]:
-    """Words every criterion of the policy shares (its subject), which do not single one out."""
-    if not rules:
-        return []
-    common = set.intersection(*(_words(c.criterion) for c in rules))
-    return sorted(common)

@@ -153,13 +153,14 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
     return out
 
 
+def covers_scenario(match: RowMatch) -> bool:
+    """The row is from the best-ranked document and its scenario resembles the question."""
+    return match.doc_rank == 0 and match.scenario_score >= MIN_SCENARIO_LOOSE
+
+
 def plausible(match: RowMatch) -> bool:
-    """A loose match still worth showing: the best-ranked document's own row, with a resembling scenario."""
-    return (
-        match.doc_rank == 0
-        and match.procedure_score >= MIN_PROCEDURE_LOOSE
-        and match.scenario_score >= MIN_SCENARIO_LOOSE
-    )
+    """A loose match still worth showing: a row that covers the scenario and shares words with the procedure."""
+    return covers_scenario(match) and match.procedure_score >= MIN_PROCEDURE_LOOSE
 
 
 def confident(match: RowMatch) -> bool:

@@ -13,6 +13,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.textnorm import STOPWORDS, expand, stem
 
@@ -105,8 +106,9 @@ def _term(clause: str, start: int, unit: str | None) -> str:
     return stem(next((w for w in reversed(before) if w not in STOPWORDS and w.isalpha()), ""))
 
 
-def thresholds(text: str) -> list[Threshold]:
-    """The requirement-like thresholds of a criterion sentence."""
+@lru_cache(maxsize=50000)
+def thresholds(text: str) -> tuple[Threshold, ...]:
+    """The requirement-like thresholds of a criterion sentence (cached: captions recur per question)."""
     canon = number_words(text)
     found: list[Threshold] = []
     for clause in re.split(r"[;,]|\.(?:\s|$)", canon):
@@ -122,7 +124,7 @@ def thresholds(text: str) -> list[Threshold]:
             value, unit = _amount(m.group(1), m.group(2)), m.group(2)
             op = "ge" if m.group(3) in ("more", "greater", "higher", "above") else "le"
             found.append(Threshold(op, value, _kind(unit), _term(clause, m.start(), unit), _near(clause, m)))
-    return found
+    return tuple(found)
 
 
 def stated_values(text: str) -> list[Stated]:

@@ -40,7 +40,7 @@ def test_named_values_and_exclusion_thresholds():
 
 
 def test_conditional_clauses_are_not_requirements():
-    assert thresholds("Diagnostic blocks must be repeated when the prior ablation was more than 2 years ago.") == []
+    assert thresholds("Diagnostic blocks must be repeated when the prior ablation was more than 2 years ago.") == ()
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from assistant.compose import Draft, insufficient
 from assistant.criteria_eval import CriterionJudgement, applicable, judge, verdict
 from assistant.engines.base import EngineRequest
 from assistant.query import ParsedQuestion
-from assistant.rating_match import MIN_SCENARIO_LOOSE, RowMatch, confident, match_rows, plausible
+from assistant.rating_match import RowMatch, confident, covers_scenario, match_rows, plausible
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer, CriterionStatus, Determination
 from assistant.sentences import overlap, split_sentences
@@ -118,7 +118,7 @@ class OfflineEngine:
         criteria_answer = self._from_criteria(draft, q, r, timings)
         if criteria_answer is not None:
             return done(criteria_answer)
-        if matches and matches[0].doc_rank == 0 and matches[0].scenario_score >= MIN_SCENARIO_LOOSE:
+        if matches and covers_scenario(matches[0]):
             # A rating guideline covers the scenario but does not rate what was asked: say so, and
             # show what it does rate, rather than read a verdict into its narrative.
             return done(self._not_rated(draft, q, r, matches, timings))
@@ -136,15 +136,11 @@ class OfflineEngine:
         headline = (
             f"{matches[0].title} does not rate {asked} for this scenario; the procedures it does rate are listed below."
         )
-        return (
-            insufficient(
+        if not draft.has_claims():
+            return insufficient(
                 q.text, self.name, headline, retrieved_doc_ids=r.doc_ids, timings=timings, audience=draft.audience
             )
-            if not draft.has_claims()
-            else draft.build(
-                Determination.insufficient_evidence, headline, retrieved_doc_ids=r.doc_ids, timings=timings
-            )
-        )
+        return draft.build(Determination.insufficient_evidence, headline, retrieved_doc_ids=r.doc_ids, timings=timings)
 
     # ------------------------------------------------------------- rating rows
     def _from_rating(
