@@ -124,6 +124,7 @@ class Draft:
                     publisher=meta.publisher,
                     year=meta.year,
                     version=meta.version,
+                    status=str(meta.status),
                     source_url=meta.source_url,
                     chunk_id=ref.chunk.chunk_id,
                     section=ref.chunk.section,

@@ -67,11 +67,19 @@ class Reference(BaseModel):
     title: str
     publisher: str
     year: int | None = None
-    version: str
+    version: str = Field(description="The publisher's own version label from the document metadata.")
+    revision: int | None = Field(default=None, description="GuideQA's stored revision number of the document.")
+    status: str | None = Field(default=None, description="Review status of that revision when it answered.")
+    updated: str | None = Field(default=None, description="ISO date that revision was last approved or indexed.")
     source_url: str | None = None
     chunk_id: str
     section: str = ""
     quote: str = Field(min_length=1)
+
+    @property
+    def cited_as(self) -> str:
+        """``doc_id@revision``: exactly which stored revision answered (``doc_id`` alone when unknown)."""
+        return f"{self.doc_id}@{self.revision}" if self.revision is not None else self.doc_id
 
 
 class Answer(BaseModel):
