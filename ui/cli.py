@@ -1,4 +1,4 @@
-"""The ``guideqa`` command line: ingest, docs, ask, eval."""
+"""The ``guideqa`` command line: ingest, docs, ask, feedback, eval."""
 
 from __future__ import annotations
 
@@ -155,6 +155,49 @@ def ask(ctx: click.Context, question: str, as_json: bool, engine: str | None) ->
         click.echo(answer.model_dump_json(indent=2))
     else:
         render_answer(answer, Console())
+
+
+# -------------------------------------------------------------------- feedback
+@cli.group()
+def feedback() -> None:
+    """Physician feedback on answers (thumbs up/down from the chat), for editors."""
+
+
+@feedback.command("list")
+@click.option("--down", "only_down", is_flag=True, help="Only thumbs-down feedback.")
+@click.option("--up", "only_up", is_flag=True, help="Only thumbs-up feedback.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Newest N entries.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (with the full answer).")
+@click.pass_context
+def feedback_list(ctx: click.Context, only_down: bool, only_up: bool, limit: int | None, as_json: bool) -> None:
+    """List feedback newest first: rating, question, verdict, cited documents, comment."""
+    from assistant.feedback import list_feedback
+
+    if only_down and only_up:
+        raise UserError("choose --up or --down, not both")
+    rating = -1 if only_down else 1 if only_up else None
+    records = list_feedback(_settings(ctx), rating=rating, limit=limit)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [{**r.__dict__, "answer": json.loads(r.answer_json), "answer_json": None} for r in records], indent=2
+            )
+        )
+        return
+    table = Table(title=f"{len(records)} feedback entries")
+    for col in ("id", "when", "rating", "question", "verdict", "cited", "comment"):
+        table.add_column(col)
+    for r in records:
+        table.add_row(
+            str(r.id),
+            r.created_at,
+            "👍" if r.rating > 0 else "👎",
+            r.question[:90],
+            r.determination,
+            ", ".join(r.cited),
+            r.comment[:120],
+        )
+    Console().print(table)
 
 
 # ------------------------------------------------------------------------ eval
