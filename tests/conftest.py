@@ -54,3 +54,19 @@ def starter_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     assert not report.failed, report.failed
     store.close()
     return settings
+
+
+@pytest.fixture(scope="session")
+def chat_settings(starter_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The starter index plus the markup fixture document (approved): what the chat UI tests ask.
+
+    A copy of the session's starter index, so adding the fixture document changes no other test.
+    """
+    home = tmp_path_factory.mktemp("chat-index") / "home"
+    shutil.copytree(starter_settings.home, home)
+    settings = Settings(home=home)
+    store = Store(settings)
+    report = ingest_paths(store, [FIXTURES / "markup"], status=Status.approved)
+    assert report.added == ["fx-markup-in-text"], report
+    store.close()
+    return settings
