@@ -1,16 +1,17 @@
-# GuideQA: `make run` and `make test` do all the set-up on a fresh machine (offline after install).
+# GuideQA: `make run` (the chat) and `make test` do all the set-up on a fresh machine (offline after install).
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
+GUIDEQA_PORT ?= 8501
 SAMPLE_QUESTION ?= Are procedures 64635 and 64636 medically indicated for a patient with M47.817 spondylosis without myelopathy or radiculopathy, lumbosacral region, and a history of prior spinal fusion?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ingest test lint eval bench clean
+.PHONY: setup run ask ingest test lint eval bench clean
 
 setup: $(STAMP)
 
@@ -26,7 +27,14 @@ $(STAMP): pyproject.toml requirements.lock
 ingest: setup
 	$(BIN)/guideqa ingest corpus
 
-run: ingest
+# The physician chat on 127.0.0.1:$(GUIDEQA_PORT). The first run indexes the starter corpus (its
+# documents are approved) with a progress bar in the page; later runs reuse the index.
+run: setup
+	@echo "GuideQA chat: http://127.0.0.1:$(GUIDEQA_PORT)  (Ctrl-C stops it)"
+	$(BIN)/streamlit run ui/app.py --server.port $(GUIDEQA_PORT) --server.address 127.0.0.1 --server.headless true
+
+# Ingest + one CLI answer to SAMPLE_QUESTION (what `make run` did before the chat existed).
+ask: ingest
 	$(BIN)/guideqa ask "$(SAMPLE_QUESTION)"
 
 lint: setup

@@ -96,7 +96,8 @@ def _references(answer: Answer, turn: int) -> None:
         for r in answer.references:
             # A fixed id from two integers (no document text) so citation links can jump here.
             st.html(f'<span id="{ref_anchor(turn, r.number)}"></span>')
-            with st.expander(f"[{r.number}] {md_escape(r.title)}", expanded=False):
+            label = f"[{r.number}] {md_escape(r.title)} · {r.year or 'n.d.'}"
+            with st.expander(label, expanded=False):
                 st.markdown(f"> {md_escape(r.quote)}")
                 st.markdown(
                     "\n".join(

@@ -124,9 +124,9 @@ def _feedback(settings: Settings, turn: dict[str, Any], index: int) -> None:
         st.caption("Thank you: your feedback was saved for the editors.")
         return
     comment = st.text_input("Comment (optional)", key=f"comment-{index}", placeholder="What was wrong or missing?")
-    up, down, _ = st.columns([1, 1, 6])
-    rating = 1 if up.button("👍", key=f"up-{index}", help="Helpful") else 0
-    rating = -1 if down.button("👎", key=f"down-{index}", help="Not helpful") else rating
+    up, down, _ = st.columns([1, 1, 4])
+    rating = 1 if up.button("Helpful", key=f"up-{index}", icon=":material/thumb_up:") else 0
+    rating = -1 if down.button("Not helpful", key=f"down-{index}", icon=":material/thumb_down:") else rating
     if rating:
         try:
             answer = turn["answer"].model_copy(update={"audience": st.session_state.get("audience_value", "physician")})
@@ -173,6 +173,10 @@ def chat_page(settings: Settings, engine_name: str, audience: str) -> None:
     except (PageError, OSError, ValueError) as exc:
         st.error(f"The starter corpus could not be indexed: {exc}")
         return
+    try:  # load the model while the physician types, not after they ask
+        load_assistant(str(settings.home), engine_name)
+    except Exception as exc:  # shown once here; asking shows it again for that turn
+        st.error(f"The assistant could not start: {exc}")
     st.session_state.audience_value = audience
     turns: list[dict[str, Any]] = st.session_state.turns
     for index, turn in enumerate(turns):
