@@ -31,9 +31,9 @@ PLAIN_VERDICT = {
     Determination.insufficient_evidence: "The guidelines we checked do not give a clear answer for this situation.",
 }
 PLAIN_STATUS = {
-    CriterionStatus.met: "This seems to be true for you",
-    CriterionStatus.not_met: "This does not seem to be true for you",
-    CriterionStatus.unknown: "We could not tell from the question",
+    CriterionStatus.met: "Met, from what the question says",
+    CriterionStatus.not_met: "Not met, from what the question says",
+    CriterionStatus.unknown: "Not known from the question",
 }
 PATIENT_NOTE = (
     "This is general information from published guidelines, not medical advice. Talk it over with your doctor, "

@@ -101,3 +101,8 @@ def test_patient_view_keeps_verdict_citations_and_still_validates(
     assert any("(" in p for p in plain_lines)  # at least one term explained
     assert not any("64635" in p or "M47.817" in p for p in plain_lines)
     assert view.glossary
+
+
+def test_definitions_do_not_nest_parentheses_when_inserted() -> None:
+    for term in load_glossary():
+        assert "(" not in term.plain and ")" not in term.plain, term.term
