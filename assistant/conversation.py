@@ -45,6 +45,8 @@ _REGION_ONLY = re.compile(
     r"^(?:in\s+|for\s+|at\s+)?(?:the\s+)?(?:" + "|".join(REGIONS) + r")(?:\s+(?:region|spine|level|levels|area))?$",
     re.I,
 )
+# Open questions ("what documentation…", "how often…") ask something other than "is it indicated".
+_OTHER_KIND = re.compile(r"^\s*(?:what|how|which|when|why|who|where)\b(?!\s+(?:about|if)\b)", re.I)
 _FACT_LEAD = re.compile(r"^(?:the\s+)?(?:patient|pt|he|she|they)\b", re.I)
 _FILLER = frozenset(
     {
@@ -95,6 +97,8 @@ def is_followup(text: str, previous: str | None) -> bool:
     if _CONTINUATION.match(text):
         return True
     parsed = parse_question(text)
+    if _OTHER_KIND.match(text) and (parsed.cpt or parsed.hcpcs or parsed.icd10):
+        return False  # "What documentation supports 64635?": a new kind of question about named codes
     has_service = bool(parsed.cpt or parsed.hcpcs or parsed.procedure)
     has_condition = bool(parsed.icd10) or len(re.findall(r"[A-Za-z]{3,}", parsed.context)) >= 3
     return not (has_service and has_condition)

@@ -73,6 +73,8 @@ def test_clicking_a_related_question_asks_it(app: AppTest) -> None:
     turns = app.session_state.turns
     assert len(turns) == 2
     assert turns[1]["asked"] == related
+    assert turns[1]["resolution"].method == "standalone"  # the engine wrote it as a full question
+    assert turns[1]["answer"].question == related
     assert "answer" in turns[1]
 
 

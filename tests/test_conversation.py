@@ -120,3 +120,9 @@ def test_a_named_procedure_replaces_the_codes() -> None:
     r = resolve_deterministic([SEED_QUESTION], "what about an epidural steroid injection?")
     assert r.question.startswith("Is an epidural steroid injection medically indicated for a patient with M47.817")
     assert "64635" not in r.question
+
+
+def test_an_open_question_about_named_codes_is_not_rewritten() -> None:
+    other = "What documentation supports procedures 64635 and 64636?"
+    assert not is_followup(other, SEED_QUESTION)
+    assert resolve_deterministic([SEED_QUESTION], other).question == other

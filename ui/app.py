@@ -93,8 +93,11 @@ def _sidebar(settings: Settings) -> tuple[str, str, str]:
     return page, AUDIENCES[audience], engine
 
 
-def _ask(settings: Settings, engine_name: str, asked: str) -> None:
-    """Resolve the turn against the conversation, answer it, and append it to the session."""
+def _ask(settings: Settings, engine_name: str, asked: str, *, standalone: bool = False) -> None:
+    """Resolve the turn against the conversation, answer it, and append it to the session.
+
+    ``standalone``: a related question the engine wrote is already a full question; it is asked as is.
+    """
     from assistant.engines import UnknownEngineError
     from assistant.query import QuestionError
     from assistant.service import NoIndexError
@@ -104,7 +107,9 @@ def _ask(settings: Settings, engine_name: str, asked: str) -> None:
     turn: dict[str, Any] = {"asked": asked}
     try:
         assistant = load_assistant(str(settings.home), engine_name)
-        resolution = resolve_followup(history, asked, assistant.engine)
+        resolution = (
+            Resolution(asked, asked, "standalone") if standalone else resolve_followup(history, asked, assistant.engine)
+        )
         turn["resolution"] = resolution
         with st.spinner("Reading the guidelines…"):
             turn["answer"] = assistant.ask(resolution.question)
@@ -183,9 +188,8 @@ def chat_page(settings: Settings, engine_name: str, audience: str) -> None:
         _render_turn(settings, turn, index, audience)
     typed = st.chat_input("Ask a question or a follow-up (e.g. “what about the cervical region?”)")
     pending = st.session_state.pop("pending", None)
-    question = typed or pending
-    if question:
-        _ask(settings, engine_name, question)
+    if typed or pending:
+        _ask(settings, engine_name, typed or pending, standalone=not typed)
         st.rerun()
 
 
