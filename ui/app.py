@@ -36,8 +36,13 @@ def ensure_index(settings: Settings) -> None:
     """First run: ingest the starter corpus (its documents are approved) with a progress bar."""
     from ingest.manifest import Manifest
 
-    if settings.manifest_path.exists() and Manifest(settings.manifest_path).documents():
-        return
+    if settings.manifest_path.exists():
+        manifest = Manifest(settings.manifest_path)
+        try:
+            if manifest.documents():
+                return
+        finally:
+            manifest.close()
     from ingest.pipeline import ingest_paths
     from ingest.store import Store
 
