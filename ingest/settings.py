@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         default="submitted",
         description="Status given to documents whose metadata has none (safe: not shown).",
     )
+    # --- issue 5: chat UI ---
+    starter_corpus: Path = Field(
+        default=Path(__file__).resolve().parents[1] / "corpus",
+        description="Folder the chat indexes on its first run, when the data directory holds no documents.",
+    )
 
     @property
     def chroma_dir(self) -> Path:

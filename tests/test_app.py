@@ -130,3 +130,18 @@ def test_editor_page_says_when_the_editor_area_is_missing(app: AppTest) -> None:
         pytest.skip("the editor area is installed; its own tests cover it")
     app.sidebar.radio(key="page").set_value("Editor").run()
     assert any("editor area not installed" in i.value for i in app.info)
+
+
+def test_first_run_indexes_the_starter_corpus_then_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUIDEQA_HOME", str(tmp_path / "fresh"))
+    monkeypatch.setenv("GUIDEQA_STARTER_CORPUS", str(ROOT / "tests" / "fixtures" / "markup"))
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    assert not at.exception and not at.error
+    assert [s.label for s in at.status] == [f"Indexed 1 documents from {ROOT / 'tests' / 'fixtures' / 'markup'}"]
+    _ask(at, MARKUP_QUESTION)
+    assert "fx-markup-in-text" in at.session_state.turns[0]["answer"].cited_doc_ids()
+    # A second run of the app finds the index and does not ingest again.
+    again = AppTest.from_file(APP, default_timeout=300)
+    again.run()
+    assert not again.exception and not again.status

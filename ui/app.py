@@ -24,7 +24,6 @@ from assistant.engines import ENGINES  # noqa: E402
 from ingest.settings import Settings, get_settings  # noqa: E402
 from ui.answer_card import answer_markdown, md_escape, render_answer_card  # noqa: E402
 
-STARTER_CORPUS = ROOT / "corpus"
 AUDIENCES = {"Physician": "physician", "Patient": "patient"}
 
 
@@ -33,7 +32,7 @@ class PageError(Exception):
 
 
 def ensure_index(settings: Settings) -> None:
-    """First run: ingest the starter corpus (its documents are approved) with a progress bar."""
+    """First run: index ``settings.starter_corpus`` (its documents are approved), with a progress bar."""
     from ingest.manifest import Manifest
 
     if settings.manifest_path.exists():
@@ -59,13 +58,13 @@ def ensure_index(settings: Settings) -> None:
 
         store = Store(settings)
         try:
-            report = ingest_paths(store, [STARTER_CORPUS], progress=progress)
+            report = ingest_paths(store, [settings.starter_corpus], progress=progress)
         finally:
             store.close()
         if report.failed:
             status.update(label="Indexing failed", state="error")
             raise PageError("; ".join(message for _, message in report.failed))
-        status.update(label=f"Indexed {len(report.added)} documents from {STARTER_CORPUS.name}/", state="complete")
+        status.update(label=f"Indexed {len(report.added)} documents from {settings.starter_corpus}", state="complete")
 
 
 @st.cache_resource(show_spinner="Loading the embedding model and the index…")
