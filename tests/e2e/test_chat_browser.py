@@ -107,6 +107,8 @@ def test_seed_question_related_question_and_screenshot(page: object, tmp_path: P
     _ask(page, SEED_QUESTION)
     badge = page.locator(".st-key-verdict-0")  # type: ignore[attr-defined]
     badge.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    # Streamlit streams a card element by element: wait for its last part (the feedback buttons).
+    page.locator(".st-key-up-0").wait_for(timeout=ANSWER_TIMEOUT_MS)  # type: ignore[attr-defined]
     assert badge.inner_text().strip() in {"Indicated", "Not indicated", "Conditional", "Insufficient evidence"}
     links = page.locator('a[href^="#ref-0-"]')  # type: ignore[attr-defined]
     assert links.count() >= 3
@@ -123,7 +125,7 @@ def test_seed_question_related_question_and_screenshot(page: object, tmp_path: P
     related = page.locator(".st-key-related-0-0 button")  # type: ignore[attr-defined]
     question = related.inner_text().strip()
     related.click()
-    page.locator(".st-key-verdict-1").wait_for(timeout=ANSWER_TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.locator(".st-key-up-1").wait_for(timeout=ANSWER_TIMEOUT_MS)  # type: ignore[attr-defined]
     expect(page.get_by_test_id("stChatMessage").nth(2)).to_contain_text(question)  # type: ignore[attr-defined]
     assert page.locator('a[href^="#ref-1-"]').count() >= 1  # type: ignore[attr-defined]
 
@@ -138,7 +140,7 @@ def test_document_markup_shows_as_text_and_never_runs(page: object) -> None:
     from playwright.sync_api import expect
 
     _ask(page, MARKUP_QUESTION)
-    page.locator(".st-key-verdict-0").wait_for(timeout=ANSWER_TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.locator(".st-key-up-0").wait_for(timeout=ANSWER_TIMEOUT_MS)  # type: ignore[attr-defined]
     references = page.locator(".st-key-references-0")  # type: ignore[attr-defined]
     expect(references).to_contain_text("<script>window.__guideqa_injected = 'title'</script>")
     references.get_by_test_id("stExpander").first.click()
