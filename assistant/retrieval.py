@@ -76,7 +76,7 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
         bm25_rank[cid] = rank
 
     code_docs = store.manifest.docs_with_codes([*question.cpt, *question.hcpcs, *(c for c, _ in question.icd10)])
-    statuses = store.manifest.statuses()
+    statuses = store.statuses()
     code_docs = {d: c for d, c in code_docs.items() if statuses.get(d) == "approved"}
     chunks = store.manifest.chunks(fused)  # vectors the manifest does not list are ignored
     for doc_id, codes in code_docs.items():

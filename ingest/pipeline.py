@@ -135,8 +135,7 @@ def reconcile(store: Store) -> int:
 def rebuild_bm25(store: Store) -> BM25Index:
     ids, corpus_terms, doc_ids = store.manifest.all_terms()
     index = BM25Index.build(ids, corpus_terms, doc_ids)
-    index.save(store.settings.bm25_dir)
-    store.set_bm25(index)
+    store.publish_bm25(index)
     return index
 
 
