@@ -47,9 +47,9 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("chroma-log") / "server.log"
     with log.open("w") as out:
+        data = tmp_path_factory.mktemp("chroma-server")
         proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(tmp_path_factory.mktemp("chroma-server")), "--host", "127.0.0.1"]
-            + ["--port", str(port)],
+            [str(CHROMA), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
