@@ -43,6 +43,9 @@ GOALS: dict[str, tuple[float, str]] = {
     "scale_p95_ratio": (1.5, "le"),
     "cold_ask_s": (5.0, "le"),
     "peak_rss_mb": (2000.0, "le"),
+    "answer_qps": (10.0, "ge"),  # evaluation throughput, offline engine
+    "noop_reingest_share": (0.05, "le"),  # re-ingesting an unchanged corpus vs the first ingest
+    "noop_reingest_embedded": (0, "le"),
 }
 
 
@@ -137,6 +140,7 @@ def phase_answer(args: argparse.Namespace) -> dict[str, Any]:
         answer_ms.append((time.perf_counter() - t0) * 1000)
     return {
         "questions": len(questions),
+        "answer_qps": 1000 * len(answer_ms) / sum(answer_ms),
         "answer_p50_ms": _percentile(answer_ms, 0.5),
         "answer_p95_ms": _percentile(answer_ms, 0.95),
         "floor_p50_ms": _percentile(floor_ms, 0.5),
@@ -167,6 +171,9 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
         t0 = time.perf_counter()
         report = ingest_paths(store, [corpus], status=Status.approved)
         ingest_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = ingest_paths(store, [corpus], status=Status.approved)  # nothing changed: must be cheap
+        noop_s = time.perf_counter() - t0
         chunks = store.manifest.count_chunks()
         texts = [t for r in store.manifest.documents() for _, t in store.manifest.embed_texts(r.doc_id)]
         store.close()
@@ -185,6 +192,8 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
         "ingest_chunks": chunks,
         "ingest_failed": len(report.failed),
         "ingest_s": ingest_s,
+        "noop_reingest_share": noop_s / ingest_s,
+        "noop_reingest_embedded": again.chunks_embedded,
         "encode_s": encode_s,
         "ingest_chunks_per_s": chunks / ingest_s,
         "encode_chunks_per_s": len(texts) / encode_s,
@@ -249,7 +258,8 @@ def main() -> int:
     out: dict[str, Any] = {"evalset": str(args.evalset), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if "answer" in parts:
         small = _child("answer", args)
-        out.update({k: small[k] for k in ("answer_p50_ms", "answer_p95_ms", "floor_p50_ms", "floor_p95_ms")})
+        out.update({k: small[k] for k in ("answer_qps", "answer_p50_ms", "answer_p95_ms", "floor_p50_ms")})
+        out["floor_p95_ms"] = small["floor_p95_ms"]
         out["answer_p50_ratio"] = small["answer_p50_ms"] / small["floor_p50_ms"]
         out.update({f"acr_{k}": small[k] for k in ("corpus_docs", "chunks", "peak_rss_mb")})
         out.update({k: small[k] for k in ("corpus_docs", "chunks", "peak_rss_mb")})

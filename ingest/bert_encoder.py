@@ -20,6 +20,9 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
+SMALL_CALL = 4  # texts; a question and its clinical context are embedded as two small calls
+DEFAULT_THREADS = torch.get_num_threads()
+
 
 class BertEncoder:
     """Mean-pooled, L2-normalised BERT sentence embeddings (the sentence-transformers recipe)."""
@@ -85,6 +88,12 @@ class BertEncoder:
             return out
         encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        # A question is a few dozen tokens: splitting that across cores costs more in thread
+        # hand-offs than it saves, and on a busy machine 2-thread OpenMP stalls 10x. One thread per
+        # small call (callers may run two at once); every core for batches (ingest).
+        threads = 1 if len(texts) <= SMALL_CALL else DEFAULT_THREADS
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
