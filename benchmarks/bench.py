@@ -157,9 +157,11 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
     Document by document, alternately (ingest one, then encode exactly its chunk texts), so a
     machine whose load changes over the minutes this takes weighs on both sides alike.
     """
+    import torch
     from sentence_transformers import SentenceTransformer
 
     from evals.evalset import load_evalset
+    from ingest.bert_encoder import DEFAULT_THREADS
     from ingest.documents import Status, discover
     from ingest.pipeline import ingest_paths
     from ingest.settings import Settings
@@ -170,8 +172,6 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
     ingest_s = encode_s = 0.0
     failed = encoded = 0
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "corpus"
-        corpus.mkdir()
         store = Store(Settings(home=Path(tmp) / "home"))
         model_dir = getattr(store.embedder, "model_dir", None)
         if model_dir is None:
@@ -184,20 +184,28 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
         store.vectors.count()
         import llama_index.core.node_parser  # noqa: F401
 
-        for f in files:
-            shutil.copy(f, corpus / f.name)
+        folders: list[Path] = []
+        for i, f in enumerate(files):
+            # One folder per document: each round loads only its new document, as an editor's
+            # incremental ingest would (re-reading all earlier ones would make the rounds quadratic).
+            folders.append(Path(tmp) / f"corpus-{i}")
+            folders[-1].mkdir()
+            shutil.copy(f, folders[-1] / f.name)
             known = {r.doc_id for r in store.manifest.documents()}
             t0 = time.perf_counter()
-            report = ingest_paths(store, [corpus], status=Status.approved)
+            report = ingest_paths(store, [folders[-1]], status=Status.approved)
             ingest_s += time.perf_counter() - t0
             failed += len(report.failed)
             texts = [t for d in report.added if d not in known for _, t in store.manifest.embed_texts(d)]
+            # The encoder drops to one thread for small calls (table captions): the bare encode must
+            # not inherit that, or it would run on different settings than the ingest it is the floor of.
+            torch.set_num_threads(DEFAULT_THREADS)
             t0 = time.perf_counter()
             model.encode(texts, batch_size=batch, normalize_embeddings=True)
             encode_s += time.perf_counter() - t0
             encoded += len(texts)
         t0 = time.perf_counter()
-        again = ingest_paths(store, [corpus], status=Status.approved)  # nothing changed: must be cheap
+        again = ingest_paths(store, folders, status=Status.approved)  # nothing changed: must be cheap
         noop_s = time.perf_counter() - t0
         chunks = store.manifest.count_chunks()
         store.close()
