@@ -53,6 +53,6 @@ eval: setup
 clean:
 	rm -rf $(VENV) .guideqa eval-runs .pytest_cache .ruff_cache
 
+# Ratios against the raw floor, written to benchmarks/results/latest.json (see benchmarks/README.md).
 bench: setup
-	$(BIN)/python benchmarks/bench_answer_throughput.py
-	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)

@@ -7,6 +7,7 @@ a physician who writes "64635" means the policy that governs 64635.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +18,7 @@ from ingest.store import Store
 from ingest.textnorm import terms
 
 CODE_BOOST_RANKS = 2.0  # a code match is worth this many first-place votes
+_EMBED_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guideqa-embed")
 
 
 @dataclass
@@ -60,10 +62,15 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
     started = time.perf_counter()
     settings = store.settings
     text = question.retrieval_text
-    # One forward pass for both: the question (for retrieval) and its clinical context (for scenarios).
-    vector, context_vector = store.embedder.embed([text, question.context or question.text])
+    embedder = store.embedder
+    context_text = question.context or question.text
+    # The clinical context (for scenario matching) is embedded on a second core while the question's
+    # vector is searched in Chroma and BM25 runs: torch and Chroma's Rust core both release the GIL.
+    context_job = _EMBED_POOL.submit(embedder.embed, [context_text]) if context_text != text else None
+    vector = embedder.embed([text])[0]
     dense = store.vectors.query(vector, settings.dense_k, status="approved")
     sparse = store.bm25.search(terms(text), settings.bm25_k, allowed=store.approved_mask())
+    context_vector = context_job.result()[0] if context_job is not None else vector
 
     fused: dict[str, float] = {}
     dense_rank: dict[str, int] = {}
@@ -76,7 +83,7 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
         bm25_rank[cid] = rank
 
     code_docs = store.manifest.docs_with_codes([*question.cpt, *question.hcpcs, *(c for c, _ in question.icd10)])
-    statuses = store.manifest.statuses()
+    statuses = store.statuses()
     code_docs = {d: c for d, c in code_docs.items() if statuses.get(d) == "approved"}
     chunks = store.manifest.chunks(fused)  # vectors the manifest does not list are ignored
     for doc_id, codes in code_docs.items():

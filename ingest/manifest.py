@@ -105,6 +105,14 @@ class Manifest:
             self._db.rollback()
             raise
 
+    def change_token(self) -> tuple[int, int]:
+        """Changes whenever anything was committed, by this connection or another process's.
+
+        ``PRAGMA data_version`` moves on other connections' commits, ``total_changes`` on this
+        one's; reading both costs microseconds, so callers can cache derived data per token.
+        """
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._db.total_changes
+
     # ------------------------------------------------------------------ info
     def get_info(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM info WHERE key=?", (key,)).fetchone()

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
         default=Path(__file__).resolve().parents[1] / "corpus",
         description="Folder the chat indexes on its first run, when the data directory holds no documents.",
     )
+    # --- issue 7: speed and scale ---
+    chroma_url: str | None = Field(
+        default=None,
+        description="Chroma server (http://host:port) shared by several GuideQA processes; "
+        "unset: an embedded PersistentClient in <home>/chroma.",
+    )
+    chroma_tenant: str = Field(default="default_tenant", description="Chroma tenant on the server.")
+    chroma_database: str = Field(default="default_database", description="Chroma database on the server.")
 
     @property
     def chroma_dir(self) -> Path:

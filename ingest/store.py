@@ -6,6 +6,8 @@ Backends are built here, in one place, from the settings; everything downstream 
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 
 from ingest.bm25_index import BM25Index
@@ -13,6 +15,8 @@ from ingest.embedders import Embedder, build_embedder
 from ingest.manifest import Manifest
 from ingest.settings import Settings
 from ingest.vector_store import VectorStore, build_vector_store
+
+BM25_GENERATION = "bm25_generation"  # manifest info key: which saved BM25 index is current
 
 
 class Store:
@@ -28,7 +32,9 @@ class Store:
         self._embedder = embedder
         self._vectors = vectors
         self._bm25: BM25Index | None = None
-        self._status_mask: tuple[int, np.ndarray] | None = None
+        self._status_mask: tuple[BM25Index, np.ndarray] | None = None
+        self._statuses: dict[str, str] | None = None
+        self._token: tuple[int, int] | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -44,27 +50,68 @@ class Store:
                 self.settings.chroma_dir,
                 self.settings.collection,
                 self.embedder.name,
+                url=self.settings.chroma_url,
+                tenant=self.settings.chroma_tenant,
+                database=self.settings.chroma_database,
             )
         return self._vectors
 
+    def _sync(self) -> None:
+        """Drop what another process (or this one) made stale since the last look at the manifest.
+
+        Several GuideQA processes may share one data directory (and one Chroma server): the
+        manifest's change token tells, in microseconds, whether anything was committed; only
+        then are the statuses re-read and the BM25 generation compared, and a newer BM25 index
+        is loaded on the next search.
+        """
+        token = self.manifest.change_token()
+        if token == self._token:
+            return
+        self._token = token
+        self._statuses = None
+        self._status_mask = None
+        if self._bm25 is not None and self._bm25.generation != self.manifest.get_info(BM25_GENERATION):
+            self._bm25 = None
+
     @property
     def bm25(self) -> BM25Index:
+        self._sync()
         if self._bm25 is None:
-            self._bm25 = BM25Index.load(self.settings.bm25_dir)
+            wanted = self.manifest.get_info(BM25_GENERATION)
+            index = BM25Index.load(self.settings.bm25_dir)
+            if index.generation != wanted:
+                # The saved index is not the one the manifest names (a writer is between saving and
+                # recording it, or the folder was not shared): rebuild from the manifest's terms.
+                index = BM25Index.build(*self.manifest.all_terms())
+                index.generation = wanted
+            self._bm25 = index
         return self._bm25
+
+    def publish_bm25(self, index: BM25Index) -> None:
+        """Save a rebuilt BM25 index and record its generation, so every process sharing it reloads."""
+        index.generation = uuid.uuid4().hex
+        index.save(self.settings.bm25_dir)
+        self.manifest.set_info(BM25_GENERATION, index.generation)
+        self.set_bm25(index)
 
     def set_bm25(self, index: BM25Index) -> None:
         self._bm25 = index
         self._status_mask = None
 
+    def statuses(self) -> dict[str, str]:
+        """doc id -> status, re-read only when the manifest changed (it is asked on every question)."""
+        self._sync()
+        if self._statuses is None:
+            self._statuses = self.manifest.statuses()
+        return self._statuses
+
     def approved_mask(self) -> np.ndarray:
         """0/1 mask over the BM25 ids: 1 where the chunk's document is approved now."""
-        statuses = self.manifest.statuses()
-        key = hash(tuple(sorted(statuses.items())))
-        if self._status_mask is None or self._status_mask[0] != key:
-            doc_ids = self.bm25.doc_ids
-            mask = np.array([1.0 if statuses.get(d) == "approved" else 0.0 for d in doc_ids], dtype=np.float32)
-            self._status_mask = (key, mask)
+        index = self.bm25
+        statuses = self.statuses()
+        if self._status_mask is None or self._status_mask[0] is not index:
+            mask = np.array([1.0 if statuses.get(d) == "approved" else 0.0 for d in index.doc_ids], dtype=np.float32)
+            self._status_mask = (index, mask)
         return self._status_mask[1]
 
     def is_empty(self) -> bool:
@@ -74,6 +121,7 @@ class Store:
         """Change a document's editorial status everywhere it is recorded."""
         self.manifest.set_status(doc_id, status)
         self.vectors.set_status(doc_id, status)
+        self._statuses = None
         self._status_mask = None
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -26,17 +27,57 @@ class VectorStore(Protocol):
         ...
 
 
-class ChromaVectorStore:
-    """A persistent Chroma collection (cosine space) in the data directory."""
+class ChromaServerError(RuntimeError):
+    """The configured Chroma server cannot be reached or used."""
 
-    def __init__(self, path: Path, collection: str, embedder_name: str) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
 
+def chroma_client(
+    path: Path, url: str | None = None, tenant: str = "default_tenant", database: str = "default_database"
+) -> Any:
+    """The Chroma client: embedded in ``path`` by default, or a Chroma server when ``url`` is set.
+
+    A server is what lets several GuideQA processes (or machines) share one vector index; the
+    embedded client keeps everything in one folder and needs no process to run.
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    options = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if not url:
         path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        return chromadb.PersistentClient(path=str(path), settings=options)
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ChromaServerError(f"GUIDEQA_CHROMA_URL '{url}' is not an http(s)://host:port address")
+    port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    try:
+        return chromadb.HttpClient(
+            host=parsed.hostname,
+            port=port,
+            ssl=parsed.scheme == "https",
+            settings=options,
+            tenant=tenant,
+            database=database,
         )
+    except Exception as exc:  # chromadb raises ValueError/ConnectionError variants when the server is down
+        raise ChromaServerError(f"cannot use the Chroma server at {url} (GUIDEQA_CHROMA_URL): {exc}") from exc
+
+
+class ChromaVectorStore:
+    """A Chroma collection (cosine space): embedded in the data directory, or on a Chroma server."""
+
+    def __init__(
+        self,
+        path: Path,
+        collection: str,
+        embedder_name: str,
+        *,
+        url: str | None = None,
+        tenant: str = "default_tenant",
+        database: str = "default_database",
+    ) -> None:
+        where = url or path
+        self._client = chroma_client(path, url, tenant, database)
         self._col = self._client.get_or_create_collection(
             name=collection,
             embedding_function=None,
@@ -45,7 +86,7 @@ class ChromaVectorStore:
         stored = (self._col.metadata or {}).get("embedder")
         if stored and stored != embedder_name:
             raise RuntimeError(
-                f"the index in {path} was built with embedder '{stored}', not '{embedder_name}': "
+                f"the index in {where} was built with embedder '{stored}', not '{embedder_name}': "
                 "use the same GUIDEQA_EMBEDDER or another GUIDEQA_HOME"
             )
         self._batch = max(1, min(self._client.get_max_batch_size(), 2000))
@@ -167,9 +208,18 @@ class InMemoryVectorStore:
         return [(keys[j], float(sims[j])) for j in order]
 
 
-def build_vector_store(name: str, path: Path, collection: str, embedder_name: str) -> VectorStore:
+def build_vector_store(
+    name: str,
+    path: Path,
+    collection: str,
+    embedder_name: str,
+    *,
+    url: str | None = None,
+    tenant: str = "default_tenant",
+    database: str = "default_database",
+) -> VectorStore:
     if name == "chroma":
-        return ChromaVectorStore(path, collection, embedder_name)
+        return ChromaVectorStore(path, collection, embedder_name, url=url, tenant=tenant, database=database)
     if name == "memory":
         return InMemoryVectorStore()
     raise ValueError(f"unknown vector store '{name}' (choose chroma or memory; set GUIDEQA_VECTOR_STORE)")

@@ -1,0 +1,322 @@
+"""`make bench`: GuideQA's speed measured against the raw floor of the parts it is built from.
+
+Every figure that has a goal is a ratio of two things measured in the same run (warm answer vs
+bare retrieval, ingest vs bare ``SentenceTransformer.encode``, large corpus vs small corpus), so
+a busy machine slows both sides and the ratio stays meaningful where absolute timings would not.
+
+Each part runs in its own child process: the cold start needs a fresh interpreter anyway, and
+peak memory is then attributable to one corpus. Results go to ``benchmarks/results/latest.json``
+and are printed as the same figures. Indexes are opened through the normal :class:`Store`; an
+evalset's index is built (slowly) only when its data directory is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+ACR_EVALSET = SHARED / "evalsets" / "acr-appropriateness"
+NGC_CORPUS = SHARED / "corpora" / "ngc-guidelines"
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+FIXTURE_EVALSET = ROOT / "tests" / "fixtures" / "evalset"
+COLD_QUESTION = (
+    "Are procedures 64635 and 64636 medically indicated for a patient with M47.817 spondylosis without "
+    "myelopathy or radiculopathy, lumbosacral region, and a history of prior spinal fusion?"
+)
+
+# key -> (goal, "le" | "ge")
+GOALS: dict[str, tuple[float, str]] = {
+    "answer_p50_ratio": (1.3, "le"),
+    "ingest_ratio": (0.85, "ge"),
+    "scale_p95_ratio": (1.5, "le"),
+    "cold_ask_s": (5.0, "le"),
+    "peak_rss_mb": (2000.0, "le"),
+    "answer_qps": (10.0, "ge"),  # evaluation throughput, offline engine
+    "noop_reingest_share": (0.05, "le"),  # re-ingesting an unchanged corpus vs the first ingest
+    "noop_reingest_embedded": (0, "le"),
+}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    pos = (len(ordered) - 1) * q
+    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+# ------------------------------------------------------------------ evalset data directories
+def scale_evalset(root: Path) -> Path:
+    """An evalset folder holding the ACR corpus plus every NGC document, as symlinks (no copies)."""
+    corpus = root / "corpus"
+    if not corpus.is_dir():
+        corpus.mkdir(parents=True)
+        for src in (ACR_EVALSET / "corpus", NGC_CORPUS):
+            for f in sorted(src.iterdir()):
+                link = corpus / f.name
+                if not link.exists():
+                    link.symlink_to(f.resolve())
+    gold = root / "gold.jsonl"
+    if not gold.exists():
+        shutil.copy(ACR_EVALSET / "gold.jsonl", gold)
+    return root
+
+
+def _open_evalset(evalset_dir: Path, home: Path) -> tuple[Any, list[str]]:
+    """Settings of the evalset's data directory under ``home`` (ingesting only if it is missing)."""
+    from evals.evalset import load_evalset
+    from evals.runner import evalset_settings
+    from ingest.documents import Status
+    from ingest.settings import Settings
+
+    evalset = load_evalset(evalset_dir)
+    settings = evalset_settings(Settings(home=home), evalset)
+    if not settings.manifest_path.exists():
+        from ingest.pipeline import ingest_paths
+        from ingest.store import Store
+
+        print(f"bench: no index in {settings.home}; ingesting {evalset.corpus} (slow, once)", file=sys.stderr)
+        store = Store(settings)
+        ingest_paths(store, [evalset.corpus], status=Status.approved)
+        store.close()
+    return settings, [item.question for item in evalset.items]
+
+
+def _spread(questions: list[str], n: int) -> list[str]:
+    """n questions spread evenly over the gold file (it is grouped by document)."""
+    if n >= len(questions):
+        return list(questions)
+    step = len(questions) / n
+    return [questions[int(i * step)] for i in range(n)]
+
+
+# -------------------------------------------------------------------------------- phases
+def phase_answer(args: argparse.Namespace) -> dict[str, Any]:
+    """Warm `ask` latency and, question by question, the retrieval floor it is measured against."""
+    from assistant.service import Assistant
+    from ingest.store import Store
+    from ingest.textnorm import terms
+
+    settings, questions = _open_evalset(Path(args.evalset), Path(args.home))
+    store = Store(settings)
+    assistant = Assistant(settings, store=store)
+    questions = _spread(questions, args.questions)
+    embedder, vectors, bm25 = store.embedder, store.vectors, store.bm25
+    mask = store.approved_mask()
+
+    def floor(q: str) -> float:
+        t0 = time.perf_counter()
+        vector = embedder.embed([q])[0]
+        vectors.query(vector, settings.dense_k, status="approved")
+        bm25.search(terms(q), settings.bm25_k, allowed=mask)
+        return (time.perf_counter() - t0) * 1000
+
+    for q in questions[:3]:  # warm caches on both paths
+        assistant.ask(q)
+        floor(q)
+    answer_ms: list[float] = []
+    floor_ms: list[float] = []
+    for q in questions:  # interleaved, so load on the machine hits both sides alike
+        floor_ms.append(floor(q))
+        t0 = time.perf_counter()
+        assistant.ask(q)
+        answer_ms.append((time.perf_counter() - t0) * 1000)
+    return {
+        "questions": len(questions),
+        "answer_qps": 1000 * len(answer_ms) / sum(answer_ms),
+        "answer_p50_ms": _percentile(answer_ms, 0.5),
+        "answer_p95_ms": _percentile(answer_ms, 0.95),
+        "floor_p50_ms": _percentile(floor_ms, 0.5),
+        "floor_p95_ms": _percentile(floor_ms, 0.95),
+        "corpus_docs": store.manifest.count_documents(),
+        "chunks": store.manifest.count_chunks(),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    """End-to-end ingest of N documents vs bare ``SentenceTransformer.encode`` of their chunk texts.
+
+    Document by document, alternately (ingest one, then encode exactly its chunk texts), so a
+    machine whose load changes over the minutes this takes weighs on both sides alike.
+    """
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from evals.evalset import load_evalset
+    from ingest.bert_encoder import DEFAULT_THREADS
+    from ingest.documents import Status, discover
+    from ingest.pipeline import ingest_paths
+    from ingest.settings import Settings
+    from ingest.store import Store
+
+    evalset = load_evalset(Path(args.evalset))
+    files = discover([evalset.corpus])[: args.ingest_docs]
+    ingest_s = encode_s = 0.0
+    failed = encoded = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Settings(home=Path(tmp) / "home"))
+        model_dir = getattr(store.embedder, "model_dir", None)
+        if model_dir is None:
+            raise SystemExit("bench: the ingest ratio needs the minilm embedder (GUIDEQA_EMBEDDER=minilm)")
+        batch = store.settings.embed_batch_size
+        model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        # Start-up, not ingest: loading the models, opening Chroma, importing the chunker.
+        store.embedder.embed(["warm-up"] * batch)
+        model.encode(["warm-up"] * batch, batch_size=batch)
+        store.vectors.count()
+        import llama_index.core.node_parser  # noqa: F401
+
+        folders: list[Path] = []
+        for i, f in enumerate(files):
+            # One folder per document: each round loads only its new document, as an editor's
+            # incremental ingest would (re-reading all earlier ones would make the rounds quadratic).
+            folders.append(Path(tmp) / f"corpus-{i}")
+            folders[-1].mkdir()
+            shutil.copy(f, folders[-1] / f.name)
+            known = {r.doc_id for r in store.manifest.documents()}
+            t0 = time.perf_counter()
+            report = ingest_paths(store, [folders[-1]], status=Status.approved)
+            ingest_s += time.perf_counter() - t0
+            failed += len(report.failed)
+            texts = [t for d in report.added if d not in known for _, t in store.manifest.embed_texts(d)]
+            # The encoder drops to one thread for small calls (table captions): the bare encode must
+            # not inherit that, or it would run on different settings than the ingest it is the floor of.
+            torch.set_num_threads(DEFAULT_THREADS)
+            t0 = time.perf_counter()
+            model.encode(texts, batch_size=batch, normalize_embeddings=True)
+            encode_s += time.perf_counter() - t0
+            encoded += len(texts)
+        t0 = time.perf_counter()
+        again = ingest_paths(store, folders, status=Status.approved)  # nothing changed: must be cheap
+        noop_s = time.perf_counter() - t0
+        chunks = store.manifest.count_chunks()
+        store.close()
+    return {
+        "ingest_docs": len(files),
+        "ingest_chunks": chunks,
+        "ingest_failed": failed,
+        "ingest_s": ingest_s,
+        "noop_reingest_share": noop_s / ingest_s,
+        "noop_reingest_embedded": again.chunks_embedded,
+        "encode_s": encode_s,
+        "ingest_chunks_per_s": chunks / ingest_s,
+        "encode_chunks_per_s": encoded / encode_s,
+    }
+
+
+def phase_cold(args: argparse.Namespace) -> dict[str, Any]:
+    """A fresh `guideqa ask` process, from exec to its printed answer, against the ACR index."""
+    settings, _ = _open_evalset(Path(args.evalset), Path(args.home))
+    exe = Path(sys.executable).with_name("guideqa")
+    runs: list[float] = []
+    for _ in range(args.cold_runs):
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            [str(exe), "--home", str(settings.home), "ask", COLD_QUESTION],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        runs.append(time.perf_counter() - t0)
+        if done.returncode != 0 or not done.stdout.strip():
+            raise SystemExit(f"bench: cold ask failed ({done.returncode}): {done.stderr[-2000:]}")
+    return {"cold_ask_s": statistics.median(runs), "cold_ask_runs_s": runs}
+
+
+PHASES = {"answer": phase_answer, "ingest": phase_ingest, "cold": phase_cold}
+
+
+def _child(phase: str, args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--phase", phase, "--home", str(args.home)]
+    cmd += ["--questions", str(args.questions), "--ingest-docs", str(args.ingest_docs)]
+    cmd += ["--cold-runs", str(args.cold_runs), "--evalset", str(extra.get("evalset", args.evalset))]
+    print(f"bench: {phase} ({extra.get('label', args.evalset)}) ...", file=sys.stderr, flush=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: phase {phase} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _verdict(key: str, value: float) -> str:
+    goal, sense = GOALS[key]
+    ok = value <= goal if sense == "le" else value >= goal
+    return f"{'ok  ' if ok else 'MISS'} goal {'<=' if sense == 'le' else '>='} {goal:g}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, default=ROOT / ".guideqa", help="Data directory holding evalsets/.")
+    parser.add_argument("--evalset", type=Path, default=ACR_EVALSET if ACR_EVALSET.exists() else FIXTURE_EVALSET)
+    parser.add_argument("--questions", type=int, default=60, help="Questions per latency measurement.")
+    parser.add_argument("--ingest-docs", type=int, default=8, help="Documents ingested for the ingest ratio.")
+    parser.add_argument("--cold-runs", type=int, default=3, help="Fresh processes timed (median reported).")
+    parser.add_argument("--scale-evalset", type=Path, default=Path(tempfile.gettempdir()) / "acr-ngc")
+    parser.add_argument("--only", default="answer,ingest,cold,scale", help="Comma-separated parts to run.")
+    args = parser.parse_args()
+    if args.phase:
+        print(json.dumps(PHASES[args.phase](args)))
+        return 0
+
+    parts = set(args.only.split(","))
+    out: dict[str, Any] = {"evalset": str(args.evalset), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if "answer" in parts:
+        small = _child("answer", args)
+        out.update({k: small[k] for k in ("answer_qps", "answer_p50_ms", "answer_p95_ms", "floor_p50_ms")})
+        out["floor_p95_ms"] = small["floor_p95_ms"]
+        out["answer_p50_ratio"] = small["answer_p50_ms"] / small["floor_p50_ms"]
+        out.update({f"acr_{k}": small[k] for k in ("corpus_docs", "chunks", "peak_rss_mb")})
+        out.update({k: small[k] for k in ("corpus_docs", "chunks", "peak_rss_mb")})
+    if "ingest" in parts:
+        ing = _child("ingest", args)
+        out.update(ing)
+        out["ingest_ratio"] = ing["ingest_chunks_per_s"] / ing["encode_chunks_per_s"]
+    if "cold" in parts:
+        out.update(_child("cold", args))
+    if "scale" in parts:
+        if not (ACR_EVALSET.exists() and NGC_CORPUS.exists()):
+            print(f"bench: scale part skipped: {ACR_EVALSET} or {NGC_CORPUS} is absent", file=sys.stderr)
+            out["scale_skipped"] = "shared corpora absent"
+        else:
+            big = _child("answer", args, evalset=scale_evalset(args.scale_evalset), label="ACR + NGC")
+            out["scale_answer_p95_ms"] = big["answer_p95_ms"]
+            out["scale_answer_p50_ms"] = big["answer_p50_ms"]
+            out.update({k: big[k] for k in ("corpus_docs", "chunks", "peak_rss_mb")})
+            if "answer_p95_ms" in out:
+                out["scale_p95_ratio"] = big["answer_p95_ms"] / out["answer_p95_ms"]
+    out = {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+
+    missed = 0
+    for key, value in out.items():
+        line = f"{key:24} {value}"
+        if key in GOALS and isinstance(value, (int, float)):
+            line += f"   {_verdict(key, value)}"
+            missed += "MISS" in line
+        print(line)
+    print(f"written: {RESULTS.relative_to(ROOT)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sys.exit(main())

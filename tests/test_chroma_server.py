@@ -1,0 +1,132 @@
+"""Chroma in client/server mode: a real `chroma run` process, real MiniLM, real answers.
+
+The answer given from a Chroma server must equal the one given from the embedded store over the
+same corpus, and several GuideQA stores sharing one server and one data directory must see each
+other's ingests (BM25 and statuses reload when the manifest says they changed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.service import Assistant
+from ingest.documents import Status
+from ingest.pipeline import ingest_paths
+from ingest.settings import Settings
+from ingest.store import Store
+from ingest.vector_store import ChromaServerError, chroma_client
+from tests.conftest import FIXTURE_CORPUS
+
+CHROMA = Path(sys.executable).with_name("chroma")
+QUESTIONS = (
+    "Is CT head without contrast appropriate for sudden severe thunderclap headache with suspected subarachnoid"
+    " hemorrhage?",
+    "8-year-old with right lower quadrant pain, suspected appendicitis. Ultrasound?",
+    "Is CPT 29881 indicated for a patient with knee osteoarthritis without mechanical symptoms?",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not CHROMA.exists():
+        pytest.fail(f"{CHROMA} is missing: chromadb ships the `chroma` server CLI (make setup installs it)")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("chroma-log") / "server.log"
+    with log.open("w") as out:
+        data = tmp_path_factory.mktemp("chroma-server")
+        proc = subprocess.Popen(
+            [str(CHROMA), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                chroma_client(Path("unused"), url).heartbeat()
+                break
+            except Exception:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"chroma run did not come up on {url}:\n{log.read_text()[-2000:]}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _comparable(answer_json: dict) -> dict:
+    answer_json.pop("timings", None)
+    return answer_json
+
+
+def test_answer_from_a_chroma_server_equals_the_embedded_answer(
+    chroma_url: str, fixture_settings: Settings, tmp_path: Path
+) -> None:
+    settings = Settings(home=tmp_path / "home", chroma_url=chroma_url, collection="server_equals_embedded")
+    store = Store(settings)
+    report = ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved)
+    assert not report.failed and report.chunks_embedded > 0
+    assert not settings.chroma_dir.exists(), "server mode must not create an embedded Chroma folder"
+    assert store.vectors.count() == store.manifest.count_chunks()
+
+    served_by, embedded_in = Assistant(settings, store=store), Assistant(fixture_settings)
+    for question in QUESTIONS:
+        served, embedded = served_by.ask(question), embedded_in.ask(question)
+        assert served.references, f"the server-backed store found nothing to cite for {question!r}"
+        assert _comparable(served.model_dump(mode="json")) == _comparable(embedded.model_dump(mode="json"))
+
+
+def test_two_stores_sharing_a_server_see_each_others_ingests(chroma_url: str, tmp_path: Path) -> None:
+    """Two Store objects stand for two GuideQA processes: one data directory, one Chroma server."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    files = sorted(FIXTURE_CORPUS.iterdir())
+    first, rest = files[:1], files[1:]
+    for f in first:
+        shutil.copy(f, corpus / f.name)
+    settings = Settings(home=tmp_path / "home", chroma_url=chroma_url, collection="two_processes")
+    writer, reader = Store(settings), Store(settings)
+    ingest_paths(writer, [corpus], status=Status.approved)
+    before = set(reader.bm25.ids)
+    assert before == writer.manifest.chunk_ids()
+    assert set(reader.statuses().values()) == {"approved"}
+
+    for f in rest:
+        shutil.copy(f, corpus / f.name)
+    report = ingest_paths(writer, [corpus], status=Status.approved)
+    assert report.added
+    after = set(reader.bm25.ids)
+    assert after == writer.manifest.chunk_ids() and after > before, "the reader kept a stale BM25 index"
+    assert set(reader.statuses()) == set(writer.manifest.statuses())
+
+    writer.set_status(report.added[0], "retired")
+    assert reader.statuses()[report.added[0]] == "retired"
+    mask = reader.approved_mask()
+    retired = {i for i, d in enumerate(reader.bm25.doc_ids) if d == report.added[0]}
+    assert retired and all(mask[i] == 0 for i in retired)
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ChromaServerError, match="GUIDEQA_CHROMA_URL"):
+        chroma_client(tmp_path, f"http://127.0.0.1:{_free_port()}")
+    with pytest.raises(ChromaServerError, match="not an http"):
+        chroma_client(tmp_path, "ftp://example")
