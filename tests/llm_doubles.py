@@ -86,7 +86,7 @@ class ScriptedOpenAIServer:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(body)
-                server.headers.append(dict(self.headers))
+                server.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if server.delay_s:
                     time.sleep(server.delay_s)
                 result = server.responder(body)
