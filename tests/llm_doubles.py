@@ -124,14 +124,15 @@ def obedient_server_reply(body: dict[str, Any]) -> str:
     return obedient_reply(body["messages"])
 
 
-def refuse(kind: str) -> Callable[[dict[str, Any]], tuple[int, dict[str, Any]] | str]:
-    """A server that rejects one response_format type with HTTP 400, like servers without that feature."""
+def refuse(kind: str, status: int = 400) -> Callable[[dict[str, Any]], tuple[int, dict[str, Any]] | str]:
+    """A server that rejects one response_format type (400; llama-cpp-python's server answers 500)."""
 
     def respond(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | str:
         fmt = body.get("response_format", {})
         label = "json_object_schema" if fmt.get("type") == "json_object" and "schema" in fmt else fmt.get("type")
         if label == kind:
-            return 400, {"error": {"message": f"response_format {kind} is not supported", "type": "invalid_request"}}
+            message = f"('body', 'response_format', 'type'): {kind} is not supported"
+            return status, {"error": {"message": message, "type": "invalid_request"}}
         return obedient_server_reply(body)
 
     return respond

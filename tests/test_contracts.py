@@ -78,7 +78,9 @@ class FakeEngine:
 
 def _llamacpp_engine(home):
     model = smollm2_or_skip()
-    settings = Settings(home=home, llamacpp_model_path=model, llm_retries=0, llm_max_tokens=400, llm_max_sources=4)
+    settings = Settings(
+        home=home, llamacpp_model_path=model, llamacpp_threads=1, llm_retries=0, llm_max_tokens=300, llm_max_sources=4
+    )
     return build_engine("llamacpp", settings)
 
 

@@ -208,9 +208,10 @@ def _openai(server: ScriptedOpenAIServer, home, **kw) -> OpenAIEngine:
     return engine
 
 
-def test_openai_engine_sends_the_schema_and_key_and_remembers_the_format_the_server_takes(request_, store):
-    with ScriptedOpenAIServer(refuse("json_schema")) as server:
-        engine = _openai(server, store.settings.home, llm_api_key="sk-test")
+@pytest.mark.parametrize("status", [400, 500], ids=["bad-request", "llama-cpp-python-500"])
+def test_openai_engine_sends_the_schema_and_key_and_remembers_the_format_the_server_takes(request_, store, status):
+    with ScriptedOpenAIServer(refuse("json_schema", status)) as server:
+        engine = _openai(server, store.settings.home, llm_api_key="sk-test", llm_http_retries=0)
         first = engine.answer(request_)
         second = engine.answer(request_)
     assert first.engine == second.engine == "openai" and first.fallback is None

@@ -9,7 +9,10 @@ nothing crashes. Needs the LLM extra (``make setup-llm``); ``make test`` install
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -28,8 +31,14 @@ from tests.llm_extra import smollm2_or_skip
 
 pytestmark = pytest.mark.llm
 
-FIXTURE_IDS = ["fx-02", "fx-13", "fx-19", "fx-22"]  # rating row, rating row, criteria, not covered
+FIXTURE_IDS = ["fx-02", "fx-19", "fx-22"]  # a rating row, a criteria list, a question the corpus does not cover
 STARTUP_TIMEOUT_S = 180
+
+
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM if pytest itself is killed, so no server outlives its test run."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _free_port() -> int:
@@ -47,10 +56,12 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model), "--model_alias", "smollm2",
         "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "4096", "--n_threads", "2",
+        # One thread: llama.cpp's worker threads spin-wait, and on a busy 2-core machine two of them
+        # ran 10x slower than one.
+        "--n_ctx", "4096", "--n_threads", "1", "--n_threads_batch", "1",
     ]  # fmt: skip
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         base_url = f"http://127.0.0.1:{port}/v1"
         try:
             deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -83,7 +94,7 @@ def _llm_settings(home: Path, base_url: str) -> Settings:
         llm_base_url=base_url,
         llm_model="smollm2",
         llm_retries=1,
-        llm_max_tokens=400,
+        llm_max_tokens=300,
         llm_max_sources=4,
         llm_source_chars=600,
         llm_timeout_s=240,
@@ -93,6 +104,8 @@ def _llm_settings(home: Path, base_url: str) -> Settings:
 def _check(answer: Answer, assistant: Assistant) -> None:
     assert answer.engine in ("openai", "openai→offline")
     assert (answer.fallback is not None) == (answer.engine == "openai→offline")
+    # The server answered: a fallback here may only come from replies that failed validation.
+    assert answer.fallback is None or "could not be reached" not in answer.fallback, answer.fallback
     assert answer.timings.get("llm_attempts", 0) >= 1 or not answer.retrieved_doc_ids
     stored = assistant.store.manifest.chunks({r.chunk_id for r in answer.references})
     assert set(stored) == {r.chunk_id for r in answer.references}  # every reference is a stored chunk

@@ -28,6 +28,13 @@ def _response_format(mode: str, schema: dict[str, Any], name: str) -> dict[str, 
     return {"type": "json_object"}
 
 
+def _refuses_format(exc: Exception, openai: Any) -> bool:
+    """A request refused for its shape (400/422; llama-cpp-python answers 500 naming response_format)."""
+    if isinstance(exc, openai.BadRequestError | openai.UnprocessableEntityError):
+        return True
+    return isinstance(exc, openai.InternalServerError) and "response_format" in str(exc)
+
+
 class OpenAIChatClient:
     """Chat completions through the official ``openai`` package, with a schema-enforced reply."""
 
@@ -64,7 +71,9 @@ class OpenAIChatClient:
                     max_tokens=self.max_tokens,
                     temperature=self.temperature,
                 )
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+            except openai.APIStatusError as exc:
+                if not _refuses_format(exc, openai):
+                    raise LLMError(f"{type(exc).__name__}: {exc}") from exc
                 refused.append(f"{mode}: {exc}")
                 continue  # perhaps this server does not take this format: try the next one
             except openai.APIError as exc:  # connection, timeout, 5xx, auth (after the client's retries)
