@@ -100,10 +100,11 @@ def test_a_rejected_reply_goes_back_with_its_problems_then_the_fixed_reply_is_us
         (_draft("The moon is made of green cheese and rated 9.", [1]), "is not stated by source 1"),
         (_draft("Non-contrast CT head is usually appropriate.", []), "has no source number"),
         (_draft("", [], determination="indicated"), "needs at least one bullet"),
-        ('{"bullets": [', "not valid JSON"),
+        ('{"bullets": [{"section": "Evidence", "text": "Non-contrast CT', "cut off at the token limit"),
+        ('{"bullets": [] oops', "not valid JSON"),
         (_draft("Non-contrast CT head is usually appropriate.", [1], determination="maybe"), "determination: Input"),
     ],
-    ids=["unsupported", "missing-citation", "verdict-without-evidence", "broken-json", "schema-violation"],
+    ids=["unsupported", "missing-citation", "verdict-without-evidence", "cut-off", "broken-json", "schema-violation"],
 )
 def test_a_model_that_never_fixes_its_reply_falls_back_to_the_offline_answer_and_says_why(
     request_, store, reply, problem

@@ -62,7 +62,10 @@ def parse_draft(raw: str) -> tuple[AnswerDraft | None, list[str]]:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        return None, [f"the reply is not valid JSON ({exc.msg} at character {exc.pos})"]
+        problem = f"the reply is not valid JSON ({exc.msg} at character {exc.pos})"
+        if exc.msg.startswith("Unterminated") or exc.pos >= len(raw.rstrip()) - 1:
+            problem += "; it was cut off at the token limit (GUIDEQA_LLM_MAX_TOKENS): write fewer, shorter bullets"
+        return None, [problem]
     try:
         return AnswerDraft.model_validate(data), []
     except ValidationError as exc:
