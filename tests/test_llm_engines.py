@@ -13,9 +13,11 @@ import sys
 import pytest
 
 from assistant.engines import ENGINES, EngineConfigError, EngineRequest, UnknownEngineError, build_engine
+from assistant.engines.answer_json_schema import draft_schema
 from assistant.engines.llm_base import LLMEngine, LLMError
 from assistant.engines.offline import OfflineEngine
 from assistant.engines.openai_engine import OpenAIEngine
+from assistant.engines.prompt import data_lines
 from assistant.query import parse_question
 from assistant.retrieval import retrieve
 from assistant.schema import Answer, Determination
@@ -218,7 +220,8 @@ def test_openai_engine_sends_the_schema_and_key_and_remembers_the_format_the_ser
     assert first.engine == second.engine == "openai" and first.fallback is None
     kinds = [r["response_format"]["type"] for r in server.requests]
     assert kinds == ["json_schema", "json_object", "json_object"]  # refused once, then remembered
-    assert server.requests[1]["response_format"]["schema"] == engine._schema
+    n_sources = len(data_lines(server.requests[1]["messages"][1]["content"], "DATA")) - 1
+    assert server.requests[1]["response_format"]["schema"] == draft_schema(n_sources)
     assert server.requests[0]["response_format"]["json_schema"]["strict"] is True
     assert server.requests[1]["model"] == "test-model" and server.requests[1]["temperature"] == 0.0
     assert server.headers[1]["authorization"] == "Bearer sk-test"

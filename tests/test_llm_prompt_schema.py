@@ -125,3 +125,19 @@ def test_the_json_schema_and_the_pydantic_draft_agree():
         jsonschema.validate(invented, schema)
     with pytest.raises(ValueError):
         AnswerDraft.model_validate(invented)
+
+
+def test_citations_are_limited_to_the_sources_shown():
+    schema = draft_schema(3)
+    assert unbounded(schema) == []
+    good = {
+        "bullets": [{"section": "Evidence", "text": BENIGN, "sources": [3]}],
+        "criteria": [],
+        "determination": "indicated",
+        "headline": "Indicated.",
+        "related_questions": [],
+    }
+    jsonschema.validate(good, schema)
+    for bad in ([4], []):  # a source that was not shown; no source at all
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**good, "bullets": [{**good["bullets"][0], "sources": bad}]}, schema)

@@ -78,8 +78,19 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
     return _inline(raw, raw.get("$defs", {}))
 
 
-def draft_schema() -> dict[str, Any]:
-    return json_schema(AnswerDraft)
+def draft_schema(n_sources: int | None = None) -> dict[str, Any]:
+    """The draft's schema; given the number of sources shown, citations are limited to 1..n_sources.
+
+    With the numbers as an ``enum`` and ``minItems: 1``, a grammar-constrained server cannot emit an
+    uncited claim or a source that was not listed; the engine still checks both afterwards.
+    """
+    schema = json_schema(AnswerDraft)
+    if n_sources:
+        for item in ("bullets", "criteria"):
+            sources = schema["properties"][item]["items"]["properties"]["sources"]
+            sources["items"] = {"type": "integer", "enum": list(range(1, n_sources + 1))}
+            sources["minItems"] = 1
+    return schema
 
 
 def unbounded(schema: Any, path: str = "$") -> list[str]:

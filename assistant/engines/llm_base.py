@@ -126,7 +126,6 @@ class LLMEngine:
         if name:
             self.name = name
         self._offline = OfflineEngine()
-        self._schema = draft_schema()
 
     # ------------------------------------------------------------------ answer
     def answer(self, request: EngineRequest) -> Answer:
@@ -139,13 +138,14 @@ class LLMEngine:
         messages = answer_messages(
             request.question.text, sources, audience=request.audience, max_chars=self.settings.llm_source_chars
         )
+        schema = draft_schema(len(sources))
         problems: list[str] = []
         attempts = 0
         llm_started = time.perf_counter()
         for attempt in range(self.settings.llm_retries + 1):
             attempts = attempt + 1
             try:
-                raw = self.client.complete(messages, self._schema, schema_name="answer_draft")
+                raw = self.client.complete(messages, schema, schema_name="answer_draft")
             except LLMError as exc:
                 return self._fallback(offline, f"the model could not be reached: {exc}", attempts, started)
             draft, problems = parse_draft(raw)
