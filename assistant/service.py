@@ -21,7 +21,7 @@ class Assistant:
 
     def __init__(self, settings: Settings, *, store: Store | None = None, engine: AnswerEngine | None = None) -> None:
         self.settings = settings
-        self.engine = engine or build_engine(settings.engine)
+        self.engine = engine or build_engine(settings.engine, settings)
         if store is None:
             if not settings.manifest_path.exists():
                 raise NoIndexError(f"no index in {settings.home}: run `guideqa ingest` first (or set GUIDEQA_HOME)")

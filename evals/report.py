@@ -33,6 +33,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"latency p50={lat['p50']:.0f} ms p95={lat['p95']:.0f} ms max={lat['max']:.0f} ms  "
         f"throughput={report['questions_per_s']:.1f} questions/s",
     ]
+    if report.get("engine", "offline") != "offline":
+        lines.append(f"engine={report['engine']}  offline fallback rate={report.get('fallback_rate', 0.0):.3f}")
     if report.get("interrupted"):
         lines.append("INTERRUPTED: the report covers only the questions answered before Ctrl-C.")
     return lines

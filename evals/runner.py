@@ -161,6 +161,7 @@ def run_eval(
                     "retrieved_doc_ids": answer.retrieved_doc_ids[:10],
                     "latency_ms": round(latency_ms, 2),
                     "headline": answer.headline,
+                    "answered_by": answer.engine,  # "<llm>→offline" when an LLM engine fell back
                     "evidence": [b.text for s in answer.sections for b in s.bullets][:3],
                     "rationale": item.rationale,
                     **score_answer(answer, store.manifest),
@@ -177,6 +178,10 @@ def run_eval(
     report: dict[str, Any] = {
         **summarise(results, seconds),
         "engine": assistant.engine.name,
+        # LLM engines: the share of questions answered by the offline fallback (invalid or unreachable model).
+        "fallback_rate": round(sum(r["answered_by"].endswith("→offline") for r in results) / len(results), 4)
+        if results
+        else 0.0,
         "corpus_docs": store.manifest.count_documents(),
         "git_commit": git_commit(),
         "evalset": str(evalset.root),

@@ -2,15 +2,17 @@
 
 It lives in the first code stage (``ingest``) so that every later stage can import it without
 the flow ever pointing backwards. Every field can be overridden with a ``GUIDEQA_*``
-environment variable (``GUIDEQA_HOME``, ``GUIDEQA_ENGINE``, ...). No secrets belong here.
+environment variable (``GUIDEQA_HOME``, ``GUIDEQA_ENGINE``, ...). The one secret, the LLM API key,
+is a ``SecretStr`` read from the environment: never printed, never written to disk.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Models must never be fetched from a hub at run time: every model ships inside a package.
@@ -33,7 +35,7 @@ class Settings(BaseSettings):
     )
     embedder: str = Field(default="minilm", description="Embedding backend: minilm | hashing.")
     vector_store: str = Field(default="chroma", description="Vector store backend: chroma | memory.")
-    engine: str = Field(default="offline", description="Answer engine: offline.")
+    engine: str = Field(default="offline", description="Answer engine: offline | openai | llamacpp.")
     collection: str = Field(default="guideqa_chunks", description="Chroma collection name.")
     dense_k: int = Field(default=40, ge=1, description="Chunks taken from the dense retriever.")
     bm25_k: int = Field(default=40, ge=1, description="Chunks taken from BM25.")
@@ -61,6 +63,32 @@ class Settings(BaseSettings):
     )
     chroma_tenant: str = Field(default="default_tenant", description="Chroma tenant on the server.")
     chroma_database: str = Field(default="default_database", description="Chroma database on the server.")
+    # --- issue 6: LLM engines ---
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint of the openai engine, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama).",
+    )
+    llm_model: str | None = Field(default=None, description="Model name the endpoint serves (openai engine).")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="API key for the endpoint; local servers accept any value. Never logged."
+    )
+    llm_timeout_s: float = Field(default=120.0, gt=0, description="Seconds one LLM request may take.")
+    llm_http_retries: int = Field(default=2, ge=0, description="Retries of a failed HTTP request (connection, 5xx).")
+    llm_retries: int = Field(
+        default=2, ge=0, description="Times an answer that fails validation goes back to the model before fallback."
+    )
+    llm_max_tokens: int = Field(default=700, ge=64, description="Most tokens the model may generate per answer.")
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="Sampling temperature (0: repeatable).")
+    llm_structured_output: Literal["auto", "json_schema", "json_object_schema", "json_object"] = Field(
+        default="auto",
+        description="How the answer schema is enforced: json_schema (OpenAI/vLLM/Ollama), json_object_schema "
+        "(llama-cpp-python server), json_object (JSON mode, validated after); auto tries them in that order.",
+    )
+    llm_max_sources: int = Field(default=8, ge=1, le=30, description="Numbered sources shown to the model.")
+    llm_source_chars: int = Field(default=1200, ge=200, description="Longest source text shown to the model.")
+    llamacpp_model_path: Path | None = Field(default=None, description="GGUF file for the llamacpp engine.")
+    llamacpp_n_ctx: int = Field(default=4096, ge=512, description="Context window of the llamacpp engine.")
+    llamacpp_threads: int | None = Field(default=None, ge=1, description="CPU threads (default: llama.cpp's).")
 
     @property
     def chroma_dir(self) -> Path:

@@ -1,7 +1,10 @@
 """Contract suites every backend passes: vector stores and answer engines.
 
-``InMemoryVectorStore`` and ``FakeEngine`` are test doubles (the fake engine obeys the schema and
-cites the first retrieved chunk verbatim); the real backends are Chroma and the offline engine.
+``InMemoryVectorStore``, ``FakeEngine`` and the scripted LLM models are test doubles (each obeys the
+schema and cites a retrieved chunk verbatim); the real backends are Chroma, the offline engine, the
+``openai`` engine (here through the real client and HTTP against a scripted server; against a real
+llama.cpp server in ``test_llm_server.py``) and the ``llamacpp`` engine running SmolLM2 when the
+LLM extra is installed.
 """
 
 from __future__ import annotations
@@ -11,12 +14,17 @@ import pytest
 
 from assistant.compose import Draft
 from assistant.engines import EngineRequest, UnknownEngineError, build_engine
+from assistant.engines.llm_base import LLMEngine
+from assistant.engines.openai_engine import OpenAIChatClient
 from assistant.query import parse_question
 from assistant.retrieval import retrieve
 from assistant.schema import Answer, Determination
 from assistant.sentences import split_sentences
+from ingest.settings import Settings
 from ingest.store import Store
 from ingest.vector_store import ChromaVectorStore, InMemoryVectorStore
+from tests.llm_doubles import ScriptedClient, ScriptedOpenAIServer, obedient_reply, obedient_server_reply
+from tests.llm_extra import smollm2_or_skip
 
 
 @pytest.fixture(params=["chroma", "memory"])
@@ -68,16 +76,44 @@ class FakeEngine:
         )
 
 
-@pytest.mark.parametrize("engine", [build_engine("offline"), FakeEngine()], ids=["offline", "fake"])
+def _llamacpp_engine(home):
+    model = smollm2_or_skip()
+    settings = Settings(
+        home=home, llamacpp_model_path=model, llamacpp_threads=1, llm_retries=0, llm_max_tokens=300, llm_max_sources=4
+    )
+    return build_engine("llamacpp", settings)
+
+
+@pytest.fixture(params=["offline", "fake", "scripted-llm", "openai", "llamacpp"])
+def engine(request, fixture_settings):
+    """Every answer engine GuideQA has, and its test doubles, behind the same interface."""
+    home = fixture_settings.home
+    if request.param == "offline":
+        yield build_engine("offline")
+    elif request.param == "fake":
+        yield FakeEngine()
+    elif request.param == "scripted-llm":  # the LLM engine core with a schema-obeying scripted model
+        yield LLMEngine(ScriptedClient([obedient_reply]), Settings(home=home), name="scripted-llm")
+    elif request.param == "openai":  # the real openai client, over HTTP, against a scripted server
+        with ScriptedOpenAIServer(obedient_server_reply) as server:
+            yield build_engine("openai", Settings(home=home, llm_base_url=server.base_url, llm_model="scripted"))
+    else:
+        yield _llamacpp_engine(home)
+
+
 def test_every_engine_returns_an_answer_that_revalidates(engine, fixture_settings):
     store = Store(fixture_settings)
     question = parse_question("Thunderclap headache, worried about SAH. Non-con head CT?")
     answer = engine.answer(EngineRequest(question, retrieve(store, question), store))
     chunks = {c.chunk_id: c.text for c in store.manifest.chunks({r.chunk_id for r in answer.references}).values()}
     again = Answer.model_validate(answer.model_dump(), context={"chunks": chunks})
-    assert again.references and again.engine == engine.name
+    assert again.references
+    # An LLM engine either answers itself or says it fell back to the offline engine, and why.
+    assert again.engine == engine.name or (again.engine == f"{engine.name}→offline" and again.fallback)
+    if not isinstance(engine, LLMEngine) or isinstance(engine.client, ScriptedClient | OpenAIChatClient):
+        assert again.engine == engine.name and again.fallback is None  # doubles obey: no fallback
 
 
 def test_an_unknown_engine_is_a_clear_error():
-    with pytest.raises(UnknownEngineError, match="available: offline"):
+    with pytest.raises(UnknownEngineError, match="available: llamacpp, offline, openai"):
         build_engine("gpt-17")

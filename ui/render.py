@@ -57,6 +57,8 @@ def render_answer(answer: Answer, console: Console) -> None:
         parts.append(Text("\nRelated questions", style="bold"))
         for q in answer.related_questions:
             parts.append(Text(f"  - {q}"))
+    if answer.fallback:
+        parts.append(Text(f"\n{answer.fallback}", style="yellow"))
     total = answer.timings.get("total_ms")
     footer = f"\n{answer.disclaimer}\nengine: {answer.engine}" + (f" · {total:.0f} ms" if total is not None else "")
     parts.append(Text(footer, style="dim"))
