@@ -48,6 +48,22 @@ class Settings(BaseSettings):
         default="submitted",
         description="Status given to documents whose metadata has none (safe: not shown).",
     )
+    # --- issue 4: editor lifecycle, document formats, crash safety ---
+    max_document_mb: float = Field(default=50, gt=0, description="Largest document file accepted (MB).")
+    lock_timeout_s: float = Field(
+        default=30, ge=0, description="How long a write waits for another ingest or editor action (0: fail at once)."
+    )
+    users_file: Path | None = Field(
+        default=None, description="Users and bcrypt password hashes (JSON); default <home>/users.json."
+    )
+
+    @property
+    def users_path(self) -> Path:
+        return self.users_file or self.home / "users.json"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.home / "write.lock"
 
     @property
     def chroma_dir(self) -> Path:
