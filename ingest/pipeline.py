@@ -275,6 +275,13 @@ def _ingest_paths(
     for doc_id, doc in loaded.items():
         head = store.manifest.head(doc_id)
         try:
+            stored = store.manifest.find_content(doc_id, doc.content_hash) if head else None
+            if stored is not None and head is not None and stored.rev != head.rev:
+                # The file holds an older revision (an editor revised it from another file since):
+                # re-ingesting a folder never rolls a document back.
+                report.unchanged.append(doc_id)
+                notify("unchanged", doc_id)
+                continue
             if head and head.content_hash == doc.content_hash and not reprocess:
                 if status is not None and head.status != status.value:
                     store.manifest.set_status(
