@@ -24,7 +24,7 @@ SUPPORTED_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".tx
 REQUIRED_FIELDS = ("doc_id", "title", "publisher")
 # Wanted for a citation but not worth refusing a document over: a reference then says "n.d."
 RECOMMENDED_FIELDS = ("year", "source_url")
-MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 50_000_000
 
 
 class DocumentError(ValueError):

@@ -109,8 +109,7 @@ def add_document(
     """
     actor = require_editor(user)
     settings = store.settings
-    max_bytes = int(settings.max_document_mb * 1024 * 1024)
-    doc = load_document(Path(path), default_status="submitted", max_bytes=max_bytes, overrides=meta)
+    doc = load_document(Path(path), max_bytes=settings.max_document_bytes, overrides=meta)
     doc.meta.status = Status.submitted  # an editor's upload is always reviewed, whatever the file claims
     doc_id = doc.meta.doc_id
     with write_lock(settings):

@@ -255,7 +255,7 @@ def _ingest_paths(
             doc = load_document(
                 path.resolve(),
                 default_status=store.settings.default_status,
-                max_bytes=int(store.settings.max_document_mb * 1024 * 1024),
+                max_bytes=store.settings.max_document_bytes,
             )
             if status is not None:
                 doc.meta.status = status

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     )
 
     @property
+    def max_document_bytes(self) -> int:
+        return int(self.max_document_mb * 1_000_000)
+
+    @property
     def users_path(self) -> Path:
         return self.users_file or self.home / "users.json"
 
