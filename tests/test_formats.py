@@ -125,7 +125,7 @@ BAD_INPUTS = {
     ),
     "over the size limit": (
         lambda d: _write(d / "huge.txt", b"word " * 300_000),
-        "huge.txt: is 1.5 MB, over the 1.04858",
+        "huge.txt: is 1.5 MB, over the 1 MB limit",
     ),
     "not utf-8": (
         lambda d: _write(d / "latin1.txt", "Caf\xe9 r\xe9sum\xe9".encode("latin-1")),
