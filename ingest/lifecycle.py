@@ -148,17 +148,18 @@ def delete_document(store: Store, user: User | None, doc_id: str, note: str = ""
         rebuild_bm25(store)
 
 
+def revision_lines(store: Store, doc_id: str, rev: int) -> list[str]:
+    """A revision's indexed text as lines: title, version, then each chunk under its section."""
+    record = store.manifest.revision(doc_id, rev)
+    if record is None:
+        raise LifecycleError(f"no revision {doc_id}@{rev}")
+    lines = [f"title: {record.meta.title}", f"version: {record.meta.version}", ""]
+    for chunk in store.manifest.doc_chunks(doc_id, rev):
+        lines.extend([f"[{chunk.section}]", *chunk.text.splitlines(), ""])
+    return lines
+
+
 def diff(store: Store, doc_id: str, v1: int, v2: int) -> list[str]:
-    """A unified diff of two revisions' indexed text, chunk by chunk in order (read-only: any user)."""
-    texts = []
-    for rev in (v1, v2):
-        record = store.manifest.revision(doc_id, rev)
-        if record is None:
-            raise LifecycleError(f"no revision {doc_id}@{rev}")
-        lines = [f"title: {record.meta.title}", f"version: {record.meta.version}", ""]
-        for chunk in store.manifest.doc_chunks(doc_id, rev):
-            lines.extend([f"[{chunk.section}]" if chunk.section else "[]", *chunk.text.splitlines(), ""])
-        texts.append(lines)
-    return list(
-        difflib.unified_diff(texts[0], texts[1], fromfile=f"{doc_id}@{v1}", tofile=f"{doc_id}@{v2}", lineterm="")
-    )
+    """A unified diff of two revisions' indexed text (read-only: any user may compare)."""
+    a, b = revision_lines(store, doc_id, v1), revision_lines(store, doc_id, v2)
+    return list(difflib.unified_diff(a, b, fromfile=f"{doc_id}@{v1}", tofile=f"{doc_id}@{v2}", lineterm=""))
