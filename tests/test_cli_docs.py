@@ -30,9 +30,7 @@ def run(env: dict[str, str], *args: str, input: str | None = None):
 def revised(tmp_path: Path, env: dict[str, str]) -> Path:
     corpus = Path(shutil.copytree(FIXTURE_CORPUS, tmp_path / "corpus"))
     assert run(env, "ingest", str(corpus), "--status", "approved").exit_code == 0
-    assert (
-        run(env, "users", "add", "erin", "--role", "editor", "--password-stdin", input=STDIN).exit_code == 0
-    )
+    assert run(env, "users", "add", "erin", "--role", "editor", "--password-stdin", input=STDIN).exit_code == 0
     assert run(env, "users", "add", "paul", "--role", "physician", input=f"{PASSWORD}\n{PASSWORD}\n").exit_code == 0
     path = tmp_path / "revised.md"
     path.write_text((corpus / f"{DOC}.md").read_text().replace("## Recommendations", "## Recommendations\n- New."))
@@ -101,9 +99,7 @@ def test_every_corpus_changing_command_refuses_without_a_verified_editor(env, re
 def test_users_add_refuses_a_short_password_and_never_stores_it(env, tmp_path):
     result = run(env, "users", "add", "erin", "--role", "editor", "--password-stdin", input="short\n")
     assert result.exit_code == 2 and "at least 8 characters" in result.output
-    assert (
-        run(env, "users", "add", "erin", "--role", "editor", "--password-stdin", input=STDIN).exit_code == 0
-    )
+    assert run(env, "users", "add", "erin", "--role", "editor", "--password-stdin", input=STDIN).exit_code == 0
     stored = (tmp_path / "home" / "users.json").read_text()
     assert PASSWORD not in stored and "$2b$" in stored
     assert run(env, "users", "list").output.strip() == "erin\teditor"
