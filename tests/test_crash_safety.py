@@ -201,13 +201,14 @@ def test_a_second_writer_fails_with_a_clear_message_while_another_holds_the_lock
 def test_two_ingests_at_once_both_finish_and_corrupt_nothing(tmp_path):
     home = tmp_path / "home"
     corpus = _corpus(tmp_path / "c", 1)
+    patient = {**_env(home), "GUIDEQA_LOCK_TIMEOUT_S": "600"}  # a slow CI machine must not turn waiting into failing
     runs = [
         subprocess.Popen(
             [sys.executable, "-c", INGEST_SCRIPT, str(home), str(corpus)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=_env(home),
+            env=patient,
             cwd=ROOT,
         )
         for _ in range(2)
