@@ -198,6 +198,8 @@ class Manifest:
         if has_info:
             row = self._db.execute("SELECT value FROM info WHERE key='schema_version'").fetchone()
             version = row[0] if row else None
+        if version == SCHEMA_VERSION:
+            return  # opening an up-to-date manifest writes nothing (readers never wait on writers)
         with self._tx() as db:
             db.execute("BEGIN IMMEDIATE")
             if version == "1":
