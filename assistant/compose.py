@@ -22,8 +22,7 @@ from assistant.schema import (
     Section,
 )
 from assistant.support import quote_in, supports
-from ingest.documents import DocumentMeta
-from ingest.manifest import StoredChunk
+from ingest.manifest import DocRecord, StoredChunk
 from ingest.store import Store
 
 NOT_COVERED = "The approved guideline corpus does not cover this question."
@@ -75,13 +74,15 @@ class Draft:
         return any(self.sections.values()) or any(c is not None for _, c in self.criteria)
 
     # ------------------------------------------------------------------ build
-    def _meta(self, doc_id: str, cache: dict[str, DocumentMeta]) -> DocumentMeta:
-        if doc_id not in cache:
-            record = self.store.manifest.get(doc_id)
+    def _record(self, chunk: StoredChunk, cache: dict[tuple[str, int], DocRecord]) -> DocRecord:
+        """The exact revision a chunk belongs to (its id names one), so references say ``doc_id@rev``."""
+        key = (chunk.doc_id, chunk.rev)
+        if key not in cache:
+            record = self.store.manifest.revision(chunk.doc_id, chunk.rev)
             if record is None:
-                raise KeyError(f"document {doc_id} is no longer indexed")
-            cache[doc_id] = record.meta
-        return cache[doc_id]
+                raise KeyError(f"document {chunk.doc_id}@{chunk.rev} is no longer indexed")
+            cache[key] = record
+        return cache[key]
 
     def build(
         self,
@@ -112,10 +113,11 @@ class Draft:
                 sections.append(
                     Section(title=title, bullets=[Bullet(text=t, citations=[number(c, t)]) for t, c in items])
                 )
-        metas: dict[str, DocumentMeta] = {}
+        records: dict[tuple[str, int], DocRecord] = {}
         references = []
         for i, ref in enumerate(refs, start=1):
-            meta = self._meta(ref.chunk.doc_id, metas)
+            record = self._record(ref.chunk, records)
+            meta = record.meta
             references.append(
                 Reference(
                     number=i,
@@ -125,6 +127,8 @@ class Draft:
                     year=meta.year,
                     version=meta.version,
                     status=str(meta.status),
+                    revision=record.rev,
+                    updated=(record.updated_at or record.ingested_at)[:10] or None,
                     source_url=meta.source_url,
                     chunk_id=ref.chunk.chunk_id,
                     section=ref.chunk.section,

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (vector store) + BM25, fused by reciprocal rank, approved documents only.
+"""Hybrid retrieval: dense (vector store) + BM25, fused by reciprocal rank, served (approved) revisions only.
 
 Documents whose metadata lists a CPT/HCPCS/ICD-10-CM code named in the question are boosted:
 a physician who writes "64635" means the policy that governs 64635.
@@ -82,10 +82,12 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
         fused[cid] = fused.get(cid, 0.0) + 1.0 / (settings.rrf_k + rank + 1)
         bm25_rank[cid] = rank
 
-    code_docs = store.manifest.docs_with_codes([*question.cpt, *question.hcpcs, *(c for c, _ in question.icd10)])
-    statuses = store.statuses()
-    code_docs = {d: c for d, c in code_docs.items() if statuses.get(d) == "approved"}
-    chunks = store.manifest.chunks(fused)  # vectors the manifest does not list are ignored
+    # Served revisions only, decided by the manifest query itself: a vector the manifest does not
+    # list, or one of a revision not (or no longer) served, never reaches the answer.
+    code_docs = store.manifest.docs_with_codes(
+        [*question.cpt, *question.hcpcs, *(c for c, _ in question.icd10)], served=True
+    )
+    chunks = store.manifest.chunks(fused, served=True)
     for doc_id, codes in code_docs.items():
         boost = CODE_BOOST_RANKS * len(codes) / (settings.rrf_k + 1)
         for cid, chunk in chunks.items():
@@ -101,7 +103,7 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
     pool = {
         cid: Hit(chunks[cid], score, dense_rank.get(cid), bm25_rank.get(cid))
         for cid, score in fused.items()
-        if cid in chunks and statuses.get(chunks[cid].doc_id) == "approved"
+        if cid in chunks
     }
     ranked = sorted(pool.values(), key=lambda h: -h.score)
     docs = _rank_documents(pool, code_docs, settings.rrf_k)

@@ -42,7 +42,10 @@ class Assistant:
         started = time.perf_counter()
         text = check_question(question, self.settings.max_question_chars)
         parsed = parse_question(text)
-        retrieval = retrieve(self.store, parsed)
-        answer = self.engine.answer(EngineRequest(parsed, retrieval, self.store, audience))
+        # One read snapshot per question: an approval committed meanwhile is seen by the next question,
+        # never half by this one.
+        with self.store.manifest.snapshot():
+            retrieval = retrieve(self.store, parsed)
+            answer = self.engine.answer(EngineRequest(parsed, retrieval, self.store, audience))
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer

@@ -1,4 +1,4 @@
-"""Guideline documents: their metadata contract and the loading of Markdown and HTML files.
+"""Guideline documents: their metadata contract and the loading of Markdown, HTML, PDF, DOCX and text files.
 
 A document is metadata (validated by :class:`DocumentMeta`) plus a body that the parsers in
 :mod:`ingest.parsing` turn into blocks. A file that is malformed or lacks a required field fails
@@ -20,11 +20,11 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ingest.codes import expand_code_list
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".txt")
 REQUIRED_FIELDS = ("doc_id", "title", "publisher")
 # Wanted for a citation but not worth refusing a document over: a reference then says "n.d."
 RECOMMENDED_FIELDS = ("year", "source_url")
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 50_000_000
 
 
 class DocumentError(ValueError):
@@ -44,6 +44,7 @@ class Status(StrEnum):
     under_review = "under_review"
     approved = "approved"
     retired = "retired"
+    rejected = "rejected"  # back to the author with a note; a new revision or a resubmission follows
 
 
 class Codes(BaseModel):
@@ -89,7 +90,7 @@ class LoadedDocument(BaseModel):
 
     meta: DocumentMeta
     path: str
-    fmt: str  # "markdown" | "html"
+    fmt: str  # "markdown" | "html" | "pdf" | "docx" | "text" (all but markdown parse as HTML)
     body: str
     content_hash: str
 
@@ -208,34 +209,68 @@ def _meta_from(data: dict[str, Any], path: Path, default_status: str) -> Documen
         raise DocumentError(path, err["msg"], field) from exc
 
 
-def load_document(path: Path, *, default_status: str = "submitted") -> LoadedDocument:
-    """Read and validate one document file; raise :class:`DocumentError` on any defect."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise DocumentError(path, f"unsupported file type '{suffix}' (use .md or .html)")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(path, f"cannot be read ({exc.strerror})") from exc
-    if len(raw) > MAX_DOCUMENT_BYTES:
-        raise DocumentError(path, f"is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
+def _decode(raw: bytes, path: Path) -> str:
     if b"\x00" in raw[:4096]:
         raise DocumentError(path, "looks binary, not a text document")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DocumentError(path, "is not valid UTF-8 text") from exc
+        raise DocumentError(
+            path, f"is not valid UTF-8 text (byte {exc.start}): save it as UTF-8 and try again"
+        ) from exc
+
+
+def load_document(
+    path: Path,
+    *,
+    default_status: str = "submitted",
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+    overrides: dict[str, Any] | None = None,
+) -> LoadedDocument:
+    """Read and validate one document file; raise :class:`DocumentError` on any defect.
+
+    ``overrides`` is metadata the editor gives (``--meta key=value``, the upload form); it wins
+    over the file's own and is part of the content hash, so changed metadata is a new revision.
+    Files without a metadata block (PDF, DOCX, text) take their ``doc_id`` from the file name.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(path, f"unsupported file type '{suffix}' (use {', '.join(SUPPORTED_SUFFIXES)})")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DocumentError(
+                path, f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (GUIDEQA_MAX_DOCUMENT_MB)"
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(path, f"cannot be read ({exc.strerror})") from exc
+    if not raw.strip():
+        raise DocumentError(path, "is empty")
     if suffix in (".md", ".markdown"):
-        data, body = _front_matter(text, path)
+        data, body = _front_matter(_decode(raw, path), path)
         fmt = "markdown"
-    else:
-        data, body = _html_meta(text, path)
+    elif suffix in (".html", ".htm"):
+        data, body = _html_meta(_decode(raw, path), path)
         fmt = "html"
-    meta = _meta_from(data, path, default_status)
-    if not body.strip():
+    else:
+        from ingest import readers  # the PDF and DOCX libraries load only when such a file comes
+
+        if suffix == ".pdf":
+            data, body, fmt = (*readers.read_pdf(path, raw), "pdf")
+        elif suffix == ".docx":
+            data, body, fmt = (*readers.read_docx(path, raw), "docx")
+        else:
+            data, body, fmt = (*readers.read_text(path, _decode(raw, path)), "text")
+        data.setdefault("doc_id", re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or None)
+    extra = {str(k).strip().lower().replace("-", "_"): v for k, v in (overrides or {}).items()}
+    meta = _meta_from({**data, **extra}, path, default_status)
+    visible = body if fmt == "markdown" else BeautifulSoup(body, "html.parser").get_text()
+    if not visible.strip():
         raise DocumentError(path, "has no body text")
-    return LoadedDocument(meta=meta, path=str(path), fmt=fmt, body=body, content_hash=content_hash(raw))
+    digest = content_hash(raw + (repr(sorted(extra.items())).encode() if extra else b""))
+    return LoadedDocument(meta=meta, path=str(path), fmt=fmt, body=body, content_hash=digest)
 
 
 def discover(paths: list[Path]) -> list[Path]:

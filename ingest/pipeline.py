@@ -1,12 +1,21 @@
-"""Ingest documents into a store: parse, chunk, extract evidence, embed, index; idempotently.
+"""Ingest documents into a store: parse, chunk, extract evidence, embed, index; idempotently, by revision.
 
-Order of writes for one document, chosen so a crash at any point loses nothing:
-1. upsert the new chunk vectors (ids carry a content hash, so old and new can coexist);
-2. replace the document in the manifest in one transaction (the manifest is the truth);
-3. delete vectors of the document that the manifest no longer lists.
-A crash after 1 leaves extra vectors that retrieval ignores (they are not in the manifest) and
-that :func:`reconcile` deletes at the start and end of every ingest. A document that fails to
-load keeps its previously indexed version untouched.
+A file whose content differs from its document's newest revision becomes a new revision (n+1);
+its status comes from ``--status``, else the file, else ``settings.default_status``. A new revision
+that is not approved is indexed but not served: the approved one keeps answering until an
+editor approves the new one (:mod:`ingest.lifecycle`). Unchanged content costs nothing.
+
+Order of writes for one revision, chosen so a crash (even ``kill -9``) at any point loses nothing
+and serves nothing half-written:
+1. upsert the revision's vectors, marked ``indexing`` in Chroma (ids carry the revision and a
+   text hash, so old and new coexist; vectors of identical text are copied, not re-embedded);
+2. store the revision in the manifest in one transaction (the manifest is the truth; that
+   transaction also records a pending Chroma sync for the document);
+3. sync Chroma's per-chunk ``status`` with the manifest and delete vectors of retired revisions.
+A crash after 1 leaves vectors no manifest row lists: retrieval ignores them and
+:func:`reconcile` deletes them. A crash after 2 leaves a pending sync that :func:`reconcile`
+replays. Every ingest and editor action runs under :func:`ingest.lock.write_lock`. A document that
+fails to load keeps its previously indexed revisions untouched.
 """
 
 from __future__ import annotations
@@ -17,10 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ingest.bm25_index import BM25Index
 from ingest.chunking import chunk_blocks
 from ingest.documents import DocumentError, DocumentMeta, LoadedDocument, Status, discover, load_document
 from ingest.evidence import extract_criteria, extract_rating_rows
+from ingest.lock import write_lock
 from ingest.parsing import parse_body
 from ingest.store import Store
 from ingest.textnorm import RULES_DIGEST, terms
@@ -30,12 +42,15 @@ Progress = Callable[[str, str], None]  # (event, doc_id or path)
 # Bump when parsing, chunking or evidence extraction changes: every document is then re-processed
 # (vectors of chunks whose text did not change are reused, so only new text is embedded).
 INGEST_VERSION = f"3:{RULES_DIGEST}"
+# Chroma status of vectors written before their revision is committed: never matches "approved".
+INDEXING = "indexing"
+OPERATOR = "operator"  # the actor recorded for `guideqa ingest` (a local operator, see README)
 
 
 @dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # doc_id@rev of every new revision of a known document
     unchanged: list[str] = field(default_factory=list)
     status_changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -50,11 +65,18 @@ class IngestReport:
         return bool(self.added or self.updated or self.removed or self.status_changed or self.orphans_deleted)
 
 
-def chunk_metadata(meta: DocumentMeta, kind: str, ordinal: int, section: list[str] | str) -> dict[str, Any]:
-    """What every chunk carries in the vector store: its document's metadata and its section path."""
+def chunk_metadata(
+    meta: DocumentMeta, kind: str, ordinal: int, section: list[str] | str, rev: int = 1, status: str | None = None
+) -> dict[str, Any]:
+    """What every chunk carries in the vector store: its revision's metadata and its section path.
+
+    ``status`` is the revision's status; it equals ``approved`` exactly for the served revision's
+    chunks, which is what the vector query filters on.
+    """
     return {
         "doc_id": meta.doc_id,
-        "status": meta.status.value,
+        "rev": rev,
+        "status": status or meta.status.value,
         "title": meta.title,
         "publisher": meta.publisher,
         "year": meta.year or 0,
@@ -66,52 +88,99 @@ def chunk_metadata(meta: DocumentMeta, kind: str, ordinal: int, section: list[st
     }
 
 
-def _index_document(store: Store, doc: LoadedDocument) -> int:
-    """Embed and index one document; returns the number of chunks embedded."""
+def revision_chunk_id(chunk_id: str, rev: int) -> str:
+    """Revision 1 keeps the original id (so pre-revision indexes keep their vectors); later ones name it."""
+    if rev == 1:
+        return chunk_id
+    doc_id, rest = chunk_id.split("::", 1)
+    return f"{doc_id}@{rev}::{rest}"
+
+
+def index_revision(store: Store, doc: LoadedDocument, rev: int, *, actor: str, note: str = "") -> int:
+    """Embed, index and commit revision ``rev`` of a document; returns the number of chunks embedded."""
     settings = store.settings
+    doc_id = doc.meta.doc_id
     blocks = parse_body(doc.body, doc.fmt)
     chunks = chunk_blocks(doc.meta, blocks, chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap)
     if not chunks:
         raise DocumentError(doc.path, "produced no text to index")
+    for c in chunks:
+        c.chunk_id = revision_chunk_id(c.chunk_id, rev)
     tables = [b.table for b in blocks if b.kind == "table" and b.table is not None]
-    rating_tables, rating_rows = extract_rating_rows(doc.meta.doc_id, doc.meta.title, chunks, tables)
-    criteria = extract_criteria(doc.meta.doc_id, blocks, chunks)
+    rating_tables, rating_rows = extract_rating_rows(doc_id, doc.meta.title, chunks, tables)
+    criteria = extract_criteria(doc_id, blocks, chunks)
     chunk_terms = [terms(c.embed_text) for c in chunks]
 
-    listed = [c.chunk_id for c in store.manifest.doc_chunks(doc.meta.doc_id)]
-    # Only this document's ids are looked up: listing the whole collection per document made a
-    # corpus ingest quadratic (46,370 ids fetched for each of 1,380 documents).
-    old_ids = set(store.vectors.metadata(listed)) if listed else set()
-    # Chunk ids hash their text, so an id already indexed needs no new embedding.
-    fresh = [c for c in chunks if c.chunk_id not in old_ids]
-    if fresh:
-        store.vectors.upsert(
-            [c.chunk_id for c in fresh],
-            store.embedder.embed([c.embed_text for c in fresh]),
-            [chunk_metadata(doc.meta, c.kind, c.ordinal, c.section) for c in fresh],
-        )
-    kept = [c for c in chunks if c.chunk_id in old_ids]
-    if kept:  # same text, possibly new metadata (title, version, status): no embedding needed
-        store.vectors.update_metadata(
-            [c.chunk_id for c in kept], [chunk_metadata(doc.meta, c.kind, c.ordinal, c.section) for c in kept]
-        )
+    # Vectors already computed for the same text in this document are copied, never re-embedded.
+    manifest = store.manifest
+    existing = manifest.revision(doc_id, rev)
+    same_rev_ids = set(manifest.rev_chunk_ids(doc_id, rev))
+    texts: dict[str, str] = {}
+    for record in manifest.revisions(doc_id):
+        if record.status != Status.retired.value:
+            texts.update(manifest.embed_texts(doc_id, record.rev))
+    by_text = {texts[cid]: v for cid, v in store.vectors.embeddings(list(texts)).items()}
+    need = list(dict.fromkeys(c.embed_text for c in chunks if c.embed_text not in by_text))
+    if need:
+        by_text.update(zip(need, store.embedder.embed(need), strict=True))
+    # A revision being re-processed keeps its served status in Chroma; a new one stays hidden until committed.
+    status = existing.status if existing else INDEXING
+    store.vectors.upsert(
+        [c.chunk_id for c in chunks],
+        np.stack([by_text[c.embed_text] for c in chunks]),
+        [chunk_metadata(doc.meta, c.kind, c.ordinal, c.section, rev, status) for c in chunks],
+    )
     table_vectors = store.embedder.embed([f"{doc.meta.title}. {t.caption}" for t in rating_tables])
-    store.manifest.replace_document(doc, chunks, chunk_terms, rating_tables, table_vectors, rating_rows, criteria)
-    stale = sorted(old_ids - {c.chunk_id for c in chunks})
+    manifest.put_revision(
+        doc, rev, chunks, chunk_terms, rating_tables, table_vectors, rating_rows, criteria, actor=actor, note=note
+    )
+    stale = sorted(same_rev_ids - {c.chunk_id for c in chunks})
     if stale:
         store.vectors.delete_ids(stale)
-    return len(fresh)
+    sync_vectors(store, doc_id)
+    return len(need)
 
 
-def _remove_document(store: Store, doc_id: str) -> None:
-    ids = [c.chunk_id for c in store.manifest.doc_chunks(doc_id)]
-    store.manifest.delete_document(doc_id)
+def sync_vectors(store: Store, doc_id: str) -> None:
+    """Make Chroma's per-chunk status match the manifest for one document; drop retired revisions' vectors.
+
+    Live revisions are flipped first and retired ones deleted after, so during an approval the
+    dense retriever always sees at least one revision (the manifest decides which one answers).
+    """
+    records = sorted(store.manifest.revisions(doc_id), key=lambda r: r.status == Status.retired.value)
+    for record in records:
+        ids = store.manifest.rev_chunk_ids(doc_id, record.rev)
+        if not ids:
+            continue
+        if record.status == Status.retired.value:
+            store.vectors.delete_ids(ids)
+        else:
+            present = store.vectors.metadata(ids)
+            changed = [i for i in ids if i in present and present[i].get("status") != record.status]
+            if changed:
+                store.vectors.update_metadata(changed, [{"status": record.status, "rev": record.rev} for _ in changed])
+    store.manifest.clear_pending_sync(doc_id)
+    store.invalidate()
+
+
+def remove_document(store: Store, doc_id: str, *, actor: str, note: str = "") -> None:
+    """Purge every chunk of every revision of a document; its audit history stays."""
+    ids = [
+        cid for record in store.manifest.revisions(doc_id) for cid in store.manifest.rev_chunk_ids(doc_id, record.rev)
+    ]
+    store.manifest.delete_document(doc_id, actor=actor, note=note)
     store.vectors.delete_ids(ids)
     store.vectors.delete_doc(doc_id)
+    store.invalidate()
 
 
 def reconcile(store: Store) -> int:
-    """Make the vector store hold exactly the manifest's chunks; returns vectors deleted or re-added."""
+    """Replay pending status syncs, then make the vector store hold exactly the manifest's live chunks.
+
+    Returns the number of vectors deleted or re-added.
+    """
+    for doc_id in store.manifest.pending_sync():
+        sync_vectors(store, doc_id)
     in_manifest = store.manifest.chunk_ids()
     in_vectors = store.vectors.ids()
     orphans = sorted(in_vectors - in_manifest)
@@ -119,19 +188,19 @@ def reconcile(store: Store) -> int:
         store.vectors.delete_ids(orphans)
     missing = in_manifest - in_vectors
     if missing:
-        by_doc: dict[str, list[tuple[str, str]]] = {}
-        for record in store.manifest.documents():
-            rows = [(cid, text) for cid, text in store.manifest.embed_texts(record.doc_id) if cid in missing]
-            if rows:
-                by_doc[record.doc_id] = rows
-        for doc_id, rows in by_doc.items():
-            stored = store.manifest.chunks([cid for cid, _ in rows])
-            vectors = store.embedder.embed([text for _, text in rows])
-            meta = store.manifest.get(doc_id).meta  # type: ignore[union-attr]
+        stored = store.manifest.chunks(missing)
+        by_rev: dict[tuple[str, int], list[str]] = {}
+        for cid, chunk in stored.items():
+            by_rev.setdefault((chunk.doc_id, chunk.rev), []).append(cid)
+        for (doc_id, rev), ids in by_rev.items():
+            texts = dict(store.manifest.embed_texts(doc_id, rev))
+            record = store.manifest.revision(doc_id, rev)
+            assert record is not None
+            vectors = store.embedder.embed([texts[cid] for cid in ids])
             metas = [
-                chunk_metadata(meta, stored[cid].kind, stored[cid].ordinal, stored[cid].section) for cid, _ in rows
+                chunk_metadata(record.meta, stored[c].kind, stored[c].ordinal, stored[c].section, rev) for c in ids
             ]
-            store.vectors.upsert([cid for cid, _ in rows], vectors, metas)
+            store.vectors.upsert(ids, vectors, metas)
     return len(orphans) + len(missing)
 
 
@@ -153,12 +222,22 @@ def ingest_paths(
     *,
     status: Status | None = None,
     progress: Progress | None = None,
+    actor: str = OPERATOR,
 ) -> IngestReport:
-    """Bring the store in line with the documents under ``paths``.
+    """Bring the store in line with the documents under ``paths``, under the data directory's write lock.
 
-    ``status`` overrides every document's status (evalsets are ingested as approved); otherwise a
-    document without one gets ``settings.default_status``.
+    ``status`` overrides every document's status (evalsets are ingested as approved) and is the
+    only thing that changes the status of an unchanged document, so a re-ingest never undoes an
+    editor's approval; otherwise a new revision takes the file's status, else
+    ``settings.default_status``.
     """
+    with write_lock(store.settings):
+        return _ingest_paths(store, paths, status=status, progress=progress, actor=actor)
+
+
+def _ingest_paths(
+    store: Store, paths: list[Path], *, status: Status | None, progress: Progress | None, actor: str
+) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     notify = progress or (lambda event, item: None)
@@ -172,7 +251,11 @@ def ingest_paths(
     failed_paths: set[str] = set()
     for path in files:
         try:
-            doc = load_document(path.resolve(), default_status=store.settings.default_status)
+            doc = load_document(
+                path.resolve(),
+                default_status=store.settings.default_status,
+                max_bytes=store.settings.max_document_bytes,
+            )
             if status is not None:
                 doc.meta.status = status
             if doc.meta.doc_id in loaded:
@@ -189,29 +272,48 @@ def ingest_paths(
             notify("failed", str(path))
 
     for doc_id, doc in loaded.items():
-        existing = store.manifest.get(doc_id)
+        head = store.manifest.head(doc_id)
         try:
-            if existing and existing.content_hash == doc.content_hash and not reprocess:
-                if existing.status != doc.meta.status.value:
-                    store.set_status(doc_id, doc.meta.status.value)
+            stored = store.manifest.find_content(doc_id, doc.content_hash) if head else None
+            if stored is not None and head is not None and stored.rev != head.rev:
+                # The file holds an older revision (an editor revised it from another file since):
+                # re-ingesting a folder never rolls a document back.
+                report.unchanged.append(doc_id)
+                notify("unchanged", doc_id)
+                continue
+            if head and head.content_hash == doc.content_hash and not reprocess:
+                if status is not None and head.status != status.value:
+                    store.manifest.set_status(
+                        doc_id, status.value, rev=head.rev, actor=actor, note="guideqa ingest --status"
+                    )
+                    sync_vectors(store, doc_id)
                     report.status_changed.append(doc_id)
                 else:
                     report.unchanged.append(doc_id)
                 notify("unchanged", doc_id)
                 continue
-            report.chunks_embedded += _index_document(store, doc)
-            (report.updated if existing else report.added).append(doc_id)
+            if head and head.content_hash == doc.content_hash:
+                rev = head.rev  # re-processing the same content (parsing rules changed): same revision
+                if status is None:
+                    doc.meta.status = Status(head.status)
+            else:
+                rev = head.rev + 1 if head else 1
+            report.chunks_embedded += index_revision(store, doc, rev, actor=actor, note="guideqa ingest")
+            if head is None:
+                report.added.append(doc_id)
+            else:
+                report.updated.append(doc_id)
             notify("indexed", doc_id)
         except DocumentError as exc:
             report.failed.append((doc.path, str(exc)))
             notify("failed", doc.path)
 
-    for record in store.manifest.documents():
+    for record in store.manifest.heads():
         if record.doc_id in loaded or not _under(Path(record.path), roots):
             continue
         if str(Path(record.path).resolve()) in failed_paths:
             continue  # a malformed edit keeps the last good version
-        _remove_document(store, record.doc_id)
+        remove_document(store, record.doc_id, actor=actor, note=f"{record.path} no longer exists")
         report.removed.append(record.doc_id)
         notify("removed", record.doc_id)
 

@@ -89,6 +89,26 @@ class Settings(BaseSettings):
     llamacpp_model_path: Path | None = Field(default=None, description="GGUF file for the llamacpp engine.")
     llamacpp_n_ctx: int = Field(default=4096, ge=512, description="Context window of the llamacpp engine.")
     llamacpp_threads: int | None = Field(default=None, ge=1, description="CPU threads (default: llama.cpp's).")
+    # --- issue 4: editor lifecycle, document formats, crash safety ---
+    max_document_mb: float = Field(default=50, gt=0, description="Largest document file accepted (MB).")
+    lock_timeout_s: float = Field(
+        default=30, ge=0, description="How long a write waits for another ingest or editor action (0: fail at once)."
+    )
+    users_file: Path | None = Field(
+        default=None, description="Users and bcrypt password hashes (JSON); default <home>/users.json."
+    )
+
+    @property
+    def max_document_bytes(self) -> int:
+        return int(self.max_document_mb * 1_000_000)
+
+    @property
+    def users_path(self) -> Path:
+        return self.users_file or self.home / "users.json"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.home / "write.lock"
 
     @property
     def chroma_dir(self) -> Path:

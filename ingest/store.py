@@ -106,23 +106,37 @@ class Store:
         return self._statuses
 
     def approved_mask(self) -> np.ndarray:
-        """0/1 mask over the BM25 ids: 1 where the chunk's document is approved now."""
+        """0/1 mask over the BM25 ids: 1 where the chunk belongs to its document's served revision.
+
+        Rebuilt only when the manifest changed (:meth:`_sync`, microseconds per question), so an
+        approval by another process is seen by the next question.
+        """
         index = self.bm25
-        statuses = self.statuses()
         if self._status_mask is None or self._status_mask[0] is not index:
-            mask = np.array([1.0 if statuses.get(d) == "approved" else 0.0 for d in index.doc_ids], dtype=np.float32)
+            served = self.manifest.served_chunk_ids()
+            mask = np.fromiter((1.0 if cid in served else 0.0 for cid in index.ids), dtype=np.float32)
             self._status_mask = (index, mask)
         return self._status_mask[1]
+
+    def invalidate(self) -> None:
+        """Forget cached statuses and the served mask (this process just changed the corpus)."""
+        self._token = None
+        self._statuses = None
+        self._status_mask = None
 
     def is_empty(self) -> bool:
         return self.manifest.count_documents() == 0
 
-    def set_status(self, doc_id: str, status: str) -> None:
-        """Change a document's editorial status everywhere it is recorded."""
-        self.manifest.set_status(doc_id, status)
-        self.vectors.set_status(doc_id, status)
-        self._statuses = None
-        self._status_mask = None
+    def set_status(self, doc_id: str, status: str, *, actor: str = "system", note: str = "") -> None:
+        """Change the status of the revision readers see, in the manifest (audited) and then in Chroma.
+
+        A low-level move without transition rules, for operators and tests; editors go through
+        :mod:`ingest.lifecycle`.
+        """
+        from ingest.pipeline import sync_vectors  # the pipeline imports the store
+
+        self.manifest.set_status(doc_id, status, actor=actor, note=note)
+        sync_vectors(self, doc_id)
 
     def close(self) -> None:
         self.manifest.close()

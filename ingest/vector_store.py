@@ -22,6 +22,10 @@ class VectorStore(Protocol):
     def set_status(self, doc_id: str, status: str) -> None: ...
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None: ...
     def metadata(self, ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of those ids that exist (a new revision copies them instead of re-embedding)."""
+        ...
+
     def query(self, vector: np.ndarray, k: int, status: str | None = "approved") -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first, optionally only chunks of a given status."""
         ...
@@ -131,6 +135,15 @@ class ChromaVectorStore:
         got = self._col.get(ids=ids, include=["metadatas"])
         return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
 
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), self._batch):
+            got = self._col.get(ids=ids[start : start + self._batch], include=["embeddings"])
+            vectors = got.get("embeddings")
+            if vectors is not None:
+                out.update((i, np.asarray(v, dtype=np.float32)) for i, v in zip(got["ids"], vectors, strict=True))
+        return out
+
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
         for start in range(0, len(ids), self._batch):
             end = start + self._batch
@@ -193,6 +206,9 @@ class InMemoryVectorStore:
 
     def metadata(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         return {i: dict(self._meta[i]) for i in ids if i in self._meta}
+
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        return {i: self._vectors[i] for i in ids if i in self._vectors}
 
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
         for i, m in zip(ids, metadatas, strict=True):

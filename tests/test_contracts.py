@@ -62,6 +62,12 @@ def test_vector_store_upsert_query_delete(vector_store):
     assert vector_store.count() == 0 and vector_store.query(_vec(1, 0, 0), 3) == []
 
 
+def test_vector_store_returns_the_stored_vectors_of_existing_ids_only(vector_store):
+    vector_store.upsert(["a1", "a2"], np.stack([_vec(1, 0, 0), _vec(0, 1, 0)]), [{"doc_id": "a"}, {"doc_id": "a"}])
+    got = vector_store.embeddings(["a2", "missing"])
+    assert set(got) == {"a2"} and np.allclose(got["a2"], _vec(0, 1, 0), atol=1e-6)
+
+
 class FakeEngine:
     """Test double: cites the first sentence of the best chunk, verdict conditional."""
 

@@ -71,8 +71,10 @@ def test_binary_and_unsupported_files_are_refused(tmp_path):
     binary.write_bytes(b"\x00\x01\x02" * 10)
     with pytest.raises(DocumentError, match="binary"):
         load_document(binary)
-    with pytest.raises(DocumentError, match="unsupported file type"):
+    with pytest.raises(DocumentError, match=r"x\.pdf: is not a readable PDF"):
         load_document(_write(tmp_path, "x.pdf", "%PDF"))
+    with pytest.raises(DocumentError, match=r"unsupported file type '\.xlsx'"):
+        load_document(_write(tmp_path, "x.xlsx", "PK"))
 
 
 def test_scripts_comments_and_hidden_text_never_reach_the_blocks():

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -13,6 +18,11 @@ from rich.table import Table
 
 from ingest.documents import DocumentError, Status
 from ingest.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from ingest.manifest import DocRecord
+    from ingest.store import Store
+    from ingest.users import User
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -50,7 +60,13 @@ def cli(ctx: click.Context, home: Path | None) -> None:
 )
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> None:
-    """Index documents (default: corpus/). Unchanged documents cost nothing; removed ones are dropped."""
+    """Index documents (default: corpus/) as the local operator. Unchanged documents cost nothing.
+
+    A changed file becomes a new revision with the file's status (or --status); unless that is
+    approved, the approved revision keeps answering until an editor approves the new one. A
+    removed file's document is dropped. Only --status changes the status of an unchanged document.
+    """
+    from ingest.lock import LockBusyError
     from ingest.pipeline import ingest_paths
     from ingest.store import Store
 
@@ -77,7 +93,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> N
             elif event in ("indexed", "unchanged", "failed"):
                 bar.update(task, advance=1, description=f"{event} {Path(item).name}")
 
-        report = ingest_paths(store, targets, status=Status(status) if status else None, progress=progress)
+        try:
+            report = ingest_paths(store, targets, status=Status(status) if status else None, progress=progress)
+        except LockBusyError as exc:
+            raise UserError(str(exc)) from exc
     err.print(
         f"[bold]{len(report.added)}[/] added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.status_changed)} status changed, {len(report.removed)} removed, "
@@ -95,42 +114,278 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> N
 # ------------------------------------------------------------------------ docs
 @cli.group()
 def docs() -> None:
-    """What is indexed."""
+    """The corpus: list, inspect and (as an editor) add, review, approve, reject, retire and delete documents.
+
+    Commands that change the corpus act as a user with the editor role: --user NAME (or
+    GUIDEQA_USER) and the password from GUIDEQA_PASSWORD, else a hidden prompt.
+    """
 
 
-@docs.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def docs_list(ctx: click.Context, as_json: bool) -> None:
-    """List indexed documents with status, version and chunk count."""
-    from ingest.manifest import Manifest
+def _store(ctx: click.Context) -> Store:
+    from ingest.store import Store
 
     settings = _settings(ctx)
     if not settings.manifest_path.exists():
-        raise UserError(f"no index in {settings.home}: run `guideqa ingest` first")
-    records = Manifest(settings.manifest_path).documents()
-    if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        **r.meta.model_dump(mode="json"),
-                        "path": r.path,
-                        "chunks": r.n_chunks,
-                        "ingested_at": r.ingested_at,
-                    }
-                    for r in records
-                ],
-                indent=2,
+        raise UserError(f"no index in {settings.home}: run `guideqa ingest` or `guideqa docs add` first")
+    return Store(settings)
+
+
+def _acting_user(ctx: click.Context, name: str | None) -> User:
+    """The verified user the command acts as; a wrong password or an unknown user is refused."""
+    from ingest.users import UsersFileError, load_users, verify
+
+    settings = _settings(ctx)
+    if not name:
+        raise UserError("this command changes the corpus: give --user NAME (or GUIDEQA_USER) of an editor")
+    try:
+        if not load_users(settings.users_path):
+            raise UserError(
+                f"no users in {settings.users_path}: create an editor with `guideqa users add NAME --role editor`"
             )
-        )
+        password = os.environ.get("GUIDEQA_PASSWORD") or click.prompt(f"password for {name}", hide_input=True, err=True)
+        user = verify(settings.users_path, name, password)
+    except UsersFileError as exc:
+        raise UserError(str(exc)) from exc
+    if user is None:
+        raise UserError(f"unknown user '{name}' or wrong password")
+    return user
+
+
+_user_option = click.option(
+    "--user", "user_name", envvar="GUIDEQA_USER", default=None, help="Act as this user (GUIDEQA_USER); an editor."
+)
+
+
+@contextmanager
+def _editor_errors() -> Iterator[None]:
+    """Every refusal of an editor action becomes one clear line and exit code 2."""
+    from ingest.lifecycle import LifecycleError
+    from ingest.lock import LockBusyError
+
+    try:
+        yield
+    except (PermissionError, LifecycleError, DocumentError, LockBusyError) as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _row(r: DocRecord) -> dict[str, object]:
+    return {
+        **r.meta.model_dump(mode="json"),
+        "revision": r.rev,
+        "served": r.served,
+        "cited_as": r.cited_as,
+        "path": r.path,
+        "format": r.fmt,
+        "chunks": r.n_chunks,
+        "ingested_at": r.ingested_at,
+        "updated_at": r.updated_at,
+    }
+
+
+@docs.command("list")
+@click.option("--status", type=click.Choice([s.value for s in Status]), default=None, help="Only documents in S.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def docs_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
+    """List documents: the served revision (else the newest) with status, plus any newer revision in work.
+
+    --status S lists documents whose newest revision is in S (approved: whose served one is).
+    """
+    store = _store(ctx)
+    shown = store.manifest.documents()
+    heads = {r.doc_id: r for r in store.manifest.heads()}
+    if status:
+        shown = [r for r in shown if heads[r.doc_id].status == status or (status == "approved" and r.served)]
+    if as_json:
+        click.echo(json.dumps([{**_row(r), "newest": heads[r.doc_id].cited_as} for r in shown], indent=2))
         return
-    table = Table(title=f"{len(records)} documents in {settings.home}")
-    for col in ("doc_id", "status", "version", "year", "chunks", "title"):
+    table = Table(title=f"{len(shown)} documents in {store.settings.home}")
+    for col in ("doc_id", "served", "status", "newest", "version", "year", "chunks", "title"):
         table.add_column(col)
-    for r in records:
-        table.add_row(r.doc_id, r.status, r.meta.version, str(r.meta.year), str(r.n_chunks), r.meta.title[:70])
+    for r in shown:
+        head = heads[r.doc_id]
+        newest = f"@{head.rev} {head.status}" if head.rev != r.rev else ""
+        table.add_row(
+            r.doc_id,
+            f"@{r.rev}" if r.served else "-",
+            r.status,
+            newest,
+            r.meta.version,
+            str(r.meta.year),
+            str(r.n_chunks),
+            r.meta.title[:60],
+        )
     Console().print(table)
+
+
+@docs.command("show")
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def docs_show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
+    """Every stored revision of a document, with its metadata, status and whether it is served."""
+    store = _store(ctx)
+    revisions = store.manifest.revisions(doc_id)
+    if not revisions:
+        raise UserError(f"no document '{doc_id}' (see `guideqa docs list`)")
+    if as_json:
+        click.echo(json.dumps([_row(r) for r in revisions], indent=2))
+        return
+    out = Console()
+    for r in revisions:
+        served = " [bold green](served)[/]" if r.served else ""
+        out.print(f"[bold]{r.cited_as}[/] {r.status}{served}: {r.meta.title}")
+        out.print(
+            f"  publisher {r.meta.publisher}; year {r.meta.year or 'n.d.'}; version {r.meta.version}; "
+            f"{r.fmt}, {r.n_chunks} chunks; from {r.path}; ingested {r.ingested_at}; updated {r.updated_at}"
+        )
+
+
+@docs.command("add")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--meta", "metas", multiple=True, metavar="KEY=VALUE", help="Metadata the file lacks (repeatable).")
+@click.option("--revise", is_flag=True, help="Add the file as a new revision of its existing doc_id.")
+@click.option("--note", default="", help="A note for the audit log.")
+@_user_option
+@click.pass_context
+def docs_add(
+    ctx: click.Context, file: Path, metas: tuple[str, ...], revise: bool, note: str, user_name: str | None
+) -> None:
+    """Add a document (Markdown, HTML, PDF, DOCX, text) as submitted; --revise adds a new revision."""
+    from ingest.lifecycle import add_document
+    from ingest.store import Store
+
+    meta: dict[str, str] = {}
+    for item in metas:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--meta '{item}': use KEY=VALUE, e.g. --meta title='Knee MRI policy'")
+        meta[key.strip()] = value.strip()
+    user = _acting_user(ctx, user_name)
+    with _editor_errors():
+        result = add_document(Store(_settings(ctx)), user, file, meta, revise=revise, note=note)
+    if not result.created:
+        err.print(f"unchanged: {file} is already stored as {result.cited_as} ({result.status})")
+        return
+    superseded = f"; the unapproved @{result.superseded} is retired" if result.superseded else ""
+    err.print(
+        f"added {result.cited_as} ({result.status}, {result.chunks_embedded} chunks embedded){superseded}; "
+        f"next: `guideqa docs review {result.doc_id}`"
+    )
+
+
+def _transition_command(action: str, help_text: str) -> None:
+    @docs.command(action, help=help_text)
+    @click.argument("doc_id")
+    @click.option("--note", default="", help="A note for the audit log (required to reject).")
+    @_user_option
+    @click.pass_context
+    def command(ctx: click.Context, doc_id: str, note: str, user_name: str | None) -> None:
+        from ingest.lifecycle import transition
+
+        store = _store(ctx)
+        user = _acting_user(ctx, user_name)
+        with _editor_errors():
+            record = transition(store, user, doc_id, action, note)
+        err.print(f"{record.cited_as} is now {record.status}")
+
+
+_transition_command("submit", "Send a rejected revision back for review.")
+_transition_command("review", "Start reviewing the newest submitted revision.")
+_transition_command("approve", "Approve the revision under review: it is served from now on (the old one retires).")
+_transition_command("reject", "Reject the newest revision back to its author (--note required).")
+_transition_command("retire", "Retire the served revision (else the newest): physicians no longer see it.")
+
+
+@docs.command("delete")
+@click.argument("doc_id")
+@click.option("--note", default="", help="A note for the audit log.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_user_option
+@click.pass_context
+def docs_delete(ctx: click.Context, doc_id: str, note: str, yes: bool, user_name: str | None) -> None:
+    """Purge a document: every chunk of every revision (its audit history stays)."""
+    from ingest.lifecycle import delete_document
+
+    store = _store(ctx)
+    user = _acting_user(ctx, user_name)
+    if not yes:
+        click.confirm(f"delete every revision of {doc_id}?", abort=True, err=True)
+    with _editor_errors():
+        delete_document(store, user, doc_id, note)
+    err.print(f"deleted {doc_id}")
+
+
+@docs.command("diff")
+@click.argument("doc_id")
+@click.argument("v1", type=int)
+@click.argument("v2", type=int)
+@click.pass_context
+def docs_diff(ctx: click.Context, doc_id: str, v1: int, v2: int) -> None:
+    """A unified diff of two revisions' indexed text."""
+    from ingest.lifecycle import diff
+
+    with _editor_errors():
+        lines = diff(_store(ctx), doc_id, v1, v2)
+    click.echo("\n".join(lines) if lines else f"{doc_id}@{v1} and @{v2} index the same text")
+
+
+@docs.command("history")
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def docs_history(ctx: click.Context, doc_id: str, as_json: bool) -> None:
+    """The audit log of a document: every transition, who made it, when, with its note."""
+    entries = _store(ctx).manifest.history(doc_id)
+    if not entries:
+        raise UserError(f"no history for '{doc_id}'")
+    if as_json:
+        click.echo(json.dumps([asdict(e) for e in entries], indent=2))
+        return
+    table = Table(title=f"history of {doc_id}")
+    for col in ("when", "revision", "from", "to", "who", "note"):
+        table.add_column(col)
+    for e in entries:
+        rev = f"@{e.rev}" if e.rev is not None else "all"
+        table.add_row(e.at, rev, e.from_status or "-", e.to_status, e.actor, e.note)
+    Console().print(table)
+
+
+# ----------------------------------------------------------------------- users
+@cli.group()
+def users() -> None:
+    """Accounts that may use the editor actions (bcrypt hashes in GUIDEQA_USERS_FILE, default <home>/users.json)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["editor", "physician"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.pass_context
+def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+    """Create or update a user; the password is prompted (twice) and stored only as a bcrypt hash."""
+    from ingest.users import UsersFileError, add_user
+
+    settings = _settings(ctx)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+    try:
+        add_user(settings.users_path, name, password, role)
+    except (ValueError, UsersFileError) as exc:
+        raise UserError(str(exc)) from exc
+    err.print(f"{name} ({role}) saved in {settings.users_path}")
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """Users and their roles (never their hashes)."""
+    from ingest.users import load_users
+
+    for user in load_users(_settings(ctx).users_path).values():
+        click.echo(f"{user.name}\t{user.role}")
 
 
 # ------------------------------------------------------------------------- ask

@@ -1,0 +1,194 @@
+"""The Streamlit editor area: upload with metadata, the review queue, side-by-side diffs, approve / reject / retire.
+
+``render_editor(settings)`` is self-contained: with no editor logged in it shows only a log-in
+form, and none of the editor actions exists on the page. Every action goes through
+:mod:`ingest.lifecycle`, which checks the editor role again, takes the write lock and writes the
+audit log, so the page adds no path around those rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ingest import lifecycle
+from ingest.documents import SUPPORTED_SUFFIXES, DocumentError
+from ingest.lock import LockBusyError
+from ingest.settings import Settings
+from ingest.store import Store
+from ingest.users import User
+from ui import auth
+
+META_FIELDS = ("doc_id", "title", "publisher", "year", "version", "effective_date", "source_url", "codes", "topics")
+FLASH_KEY = "editor_flash"
+_REFUSALS = (PermissionError, lifecycle.LifecycleError, DocumentError, LockBusyError)
+
+
+def save_upload(settings: Settings, name: str, data: bytes) -> Path:
+    """Keep an uploaded file under ``<home>/uploads/`` (a revision's source stays inspectable)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).name).strip("-.") or "upload"
+    folder = settings.home / "uploads" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / safe
+    path.write_bytes(data)
+    return path
+
+
+def add_upload(
+    store: Store, user: User | None, name: str, data: bytes, form: dict[str, Any], *, revise: bool, note: str = ""
+) -> lifecycle.AddResult:
+    """The upload form's action: metadata fields left empty fall back to what the file holds."""
+    meta = {k: str(v).strip() for k, v in form.items() if k in META_FIELDS and str(v or "").strip()}
+    auth.require_editor(user)  # refuse before anything is written to disk
+    if len(data) > store.settings.max_document_bytes:
+        raise DocumentError(name, f"is over the {store.settings.max_document_mb:g} MB limit")
+    path = save_upload(store.settings, name, data)
+    return lifecycle.add_document(store, user, path, meta, revise=revise, note=note)
+
+
+def _store(settings: Settings) -> Store:
+    return Store(settings)
+
+
+def _act(store: Store, user: User, doc_id: str, action: str, note: str) -> None:
+    try:
+        record = lifecycle.transition(store, user, doc_id, action, note)
+    except _REFUSALS as exc:
+        st.error(str(exc))
+        return
+    # Redraw at once so the queue shows the new state; the message survives the rerun.
+    st.session_state[FLASH_KEY] = f"{record.cited_as} is now {record.status}."
+    st.rerun()
+
+
+def _upload(store: Store, user: User) -> None:
+    st.subheader("Add a document or a revision")
+    with st.form("upload", clear_on_submit=False):
+        upload = st.file_uploader("File", type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES])
+        st.caption("Metadata the file lacks (left empty: taken from the file).")
+        cols = st.columns(2)
+        form = {field: cols[i % 2].text_input(field, key=f"meta_{field}") for i, field in enumerate(META_FIELDS)}
+        revise = st.checkbox("This is a new revision of an existing document", key="upload_revise")
+        note = st.text_input("Note for the audit log", key="upload_note")
+        submitted = st.form_submit_button("Add")
+    if not submitted:
+        return
+    if upload is None:
+        st.error("Choose a file first.")
+        return
+    try:
+        result = add_upload(store, user, upload.name, upload.getvalue(), form, revise=revise, note=note)
+    except _REFUSALS as exc:
+        st.error(str(exc))
+        return
+    if result.created:
+        st.session_state[FLASH_KEY] = f"Added {result.cited_as} as {result.status}; it is in the review queue."
+        st.rerun()
+    st.info(f"Unchanged: this content is already stored as {result.cited_as} ({result.status}).")
+
+
+def _queue(store: Store, user: User) -> None:
+    st.subheader("Review queue")
+    pending = [r for r in store.manifest.heads() if r.status in ("submitted", "under_review", "rejected")]
+    if not pending:
+        st.info("Nothing waits for review.")
+    for record in pending:
+        served = store.manifest.get(record.doc_id)
+        serving = f"; serving @{served.rev}" if served is not None and served.served else "; nothing served yet"
+        st.markdown(f"**{record.cited_as}** · {record.status}{serving} · {record.meta.title}")
+        note = st.text_input("Note", key=f"note_{record.doc_id}")
+        buttons = st.columns(4)
+        actions = {
+            "submitted": [("review", "Start review"), ("reject", "Reject")],
+            "under_review": [("approve", "Approve"), ("reject", "Reject")],
+            "rejected": [("submit", "Resubmit")],
+        }[record.status]
+        for i, (action, label) in enumerate([*actions, ("retire", "Retire")]):
+            if buttons[i].button(label, key=f"{action}_{record.doc_id}"):
+                _act(store, user, record.doc_id, action, note)
+    served_docs = [r for r in store.manifest.documents() if r.served]
+    if served_docs:
+        st.subheader("Retire a served document")
+        choice = st.selectbox("Document", [r.doc_id for r in served_docs], key="retire_doc")
+        note = st.text_input("Why", key="retire_note")
+        if st.button("Retire", key="retire_served"):
+            _act(store, user, str(choice), "retire", note)
+
+
+def _compare(store: Store) -> None:
+    st.subheader("Compare two revisions")
+    multi = [r.doc_id for r in store.manifest.documents() if len(store.manifest.revisions(r.doc_id)) > 1]
+    if not multi:
+        st.info("No document has two revisions yet.")
+        return
+    doc_id = str(st.selectbox("Document", multi, key="diff_doc"))
+    revs = [r.rev for r in store.manifest.revisions(doc_id)]
+    cols = st.columns(2)
+    v1 = int(cols[0].selectbox("From", revs, index=len(revs) - 2, key="diff_from"))
+    v2 = int(cols[1].selectbox("To", revs, index=len(revs) - 1, key="diff_to"))
+    a, b = lifecycle.revision_lines(store, doc_id, v1), lifecycle.revision_lines(store, doc_id, v2)
+    table = difflib.HtmlDiff(wrapcolumn=70).make_table(a, b, f"{doc_id}@{v1}", f"{doc_id}@{v2}", context=True)
+    st.markdown(table, unsafe_allow_html=True)  # HtmlDiff escapes the documents' text
+
+
+def _history(store: Store) -> None:
+    st.subheader("Audit log")
+    docs = [r.doc_id for r in store.manifest.documents()]
+    if not docs:
+        return
+    doc_id = str(st.selectbox("Document", docs, key="history_doc"))
+    st.table(
+        [
+            {
+                "when": e.at,
+                "revision": e.rev,
+                "from": e.from_status or "",
+                "to": e.to_status,
+                "who": e.actor,
+                "note": e.note,
+            }
+            for e in store.manifest.history(doc_id)
+        ]
+    )
+
+
+def render_editor(settings: Settings) -> None:
+    """The editor area; only an editor sees anything but the log-in form."""
+    st.header("Editor")
+    user = auth.current_user()
+    if user is not None and not user.is_editor:
+        st.warning(f"{user.name} is logged in as {user.role}: the editor area needs the editor role.")
+        if st.button("Log out", key="editor_logout"):
+            auth.log_out()
+            st.rerun()
+        return
+    if user is None:
+        st.write("Log in as an editor to add, review, approve, reject or retire documents.")
+        if auth.login_form(settings, key="editor_login") is not None:
+            st.rerun()
+        return
+    top = st.columns([4, 1])
+    top[0].caption(f"Logged in as {user.name} (editor). Data directory: {settings.home}")
+    if top[1].button("Log out", key="editor_logout"):
+        auth.log_out()
+        st.rerun()
+    if FLASH_KEY in st.session_state:
+        st.success(st.session_state.pop(FLASH_KEY))
+    store = _store(settings)
+    try:
+        upload, queue, compare, history = st.tabs(["Upload", "Review queue", "Compare revisions", "History"])
+        with upload:
+            _upload(store, user)
+        with queue:
+            _queue(store, user)
+        with compare:
+            _compare(store)
+        with history:
+            _history(store)
+    finally:
+        store.close()
