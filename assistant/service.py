@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from assistant.engines import AnswerEngine, EngineRequest, build_engine
@@ -35,6 +36,9 @@ class Assistant:
                 "documents answer: approve them (or ingest with --status approved)"
             )
         self.store = store
+        # One question at a time per Assistant: the chat shares one across its sessions' threads,
+        # and the manifest connection holds one read snapshot per question.
+        self._lock = threading.Lock()
         # Load the embedding model now (seconds, once) so answer timings measure answering.
         self.store.embedder.embed(["warm-up"])
 
@@ -44,7 +48,7 @@ class Assistant:
         parsed = parse_question(text)
         # One read snapshot per question: an approval committed meanwhile is seen by the next question,
         # never half by this one.
-        with self.store.manifest.snapshot():
+        with self._lock, self.store.manifest.snapshot():
             retrieval = retrieve(self.store, parsed)
             answer = self.engine.answer(EngineRequest(parsed, retrieval, self.store, audience))
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)

@@ -125,11 +125,11 @@ def test_a_bad_question_shows_a_message_not_a_traceback(app: AppTest) -> None:
     assert app.error and "no words" in app.error[0].value
 
 
-def test_editor_page_says_when_the_editor_area_is_missing(app: AppTest) -> None:
-    if (Path(ROOT) / "ui" / "editor_page.py").exists():
-        pytest.skip("the editor area is installed; its own tests cover it")
+def test_the_editor_page_in_the_chat_asks_for_an_editor_log_in_first(app: AppTest) -> None:
     app.sidebar.radio(key="page").set_value("Editor").run()
-    assert any("editor area not installed" in i.value for i in app.info)
+    assert not app.exception
+    assert [t.label for t in app.text_input] == ["User name", "Password"]
+    assert not app.tabs  # no upload, review, approve or feedback list without an editor
 
 
 def test_first_run_indexes_the_starter_corpus_then_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,7 +84,7 @@ def test_a_physician_cannot_reach_any_editor_action(home):
 
 def test_an_editor_reviews_and_approves_from_the_queue_and_the_audit_log_names_them(home):
     at = _log_in("erin", PASSWORD)
-    assert not at.exception and len(at.tabs) == 4
+    assert not at.exception and len(at.tabs) == 5
     assert any(f"{DOC}@2" in m.value and "serving @1" in m.value for m in at.markdown)
     at.button(key=f"review_{DOC}").click().run()
     assert f"{DOC}@2 is now under_review." in [s.value for s in at.success]
@@ -131,3 +131,18 @@ def test_auth_api_verifies_passwords_and_roles(home):
     assert "$2b$" in settings.users_path.read_text() and PASSWORD not in settings.users_path.read_text()
     with pytest.raises(PermissionError, match="'paul' has role 'physician'"):
         auth.require_editor(User("paul", "physician"))
+
+
+def test_an_editor_sees_physician_feedback_with_the_revisions_it_cited(home):
+    from assistant.feedback import record_feedback
+    from assistant.schema import Answer
+
+    answer = Answer(
+        question="Is screening indicated?", determination="insufficient_evidence", headline="Not enough.", engine="test"
+    )
+    record_feedback(Settings(home=home), answer, -1, "the 2024 revision says otherwise", asked="screening?")
+    at = _log_in("erin", PASSWORD)
+    table = at.dataframe[0].value
+    assert list(table["comment"]) == ["the 2024 revision says otherwise"]
+    assert list(table["rating"]) == ["not helpful"]
+    assert list(table["question answered"]) == ["Is screening indicated?"]

@@ -157,6 +157,30 @@ def _history(store: Store) -> None:
     )
 
 
+def _feedback(settings: Settings) -> None:
+    """Thumbs up / down from the chat, newest first: which answers (and which revisions) physicians questioned."""
+    from assistant.feedback import list_feedback  # the chat's store; read-only here
+
+    records = list_feedback(settings, limit=200)
+    if not records:
+        st.write("No feedback yet.")
+        return
+    st.dataframe(
+        [
+            {
+                "when": r.created_at,
+                "rating": "helpful" if r.rating > 0 else "not helpful",
+                "comment": r.comment,
+                "question answered": r.question,
+                "verdict": r.determination,
+                "cited": ", ".join(r.cited),
+            }
+            for r in records
+        ],
+        hide_index=True,
+    )
+
+
 def render_editor(settings: Settings) -> None:
     """The editor area; only an editor sees anything but the log-in form."""
     st.header("Editor")
@@ -181,7 +205,9 @@ def render_editor(settings: Settings) -> None:
         st.success(st.session_state.pop(FLASH_KEY))
     store = _store(settings)
     try:
-        upload, queue, compare, history = st.tabs(["Upload", "Review queue", "Compare revisions", "History"])
+        upload, queue, compare, history, feedback = st.tabs(
+            ["Upload", "Review queue", "Compare revisions", "History", "Physician feedback"]
+        )
         with upload:
             _upload(store, user)
         with queue:
@@ -190,5 +216,7 @@ def render_editor(settings: Settings) -> None:
             _compare(store)
         with history:
             _history(store)
+        with feedback:
+            _feedback(settings)
     finally:
         store.close()
