@@ -33,7 +33,10 @@ class Settings(BaseSettings):
         default=Path(".guideqa"),
         description="Data directory holding Chroma, the BM25 index and the SQLite manifest.",
     )
-    embedder: str = Field(default="minilm", description="Embedding backend: minilm | hashing.")
+    embedder: str = Field(
+        default="minilm",
+        description="Embedding backend: minilm (fast start) | minilm-st (sentence-transformers) | hashing (double).",
+    )
     vector_store: str = Field(default="chroma", description="Vector store backend: chroma | memory.")
     engine: str = Field(default="offline", description="Answer engine: offline | openai | llamacpp.")
     collection: str = Field(default="guideqa_chunks", description="Chroma collection name.")
@@ -50,12 +53,12 @@ class Settings(BaseSettings):
         default="submitted",
         description="Status given to documents whose metadata has none (safe: not shown).",
     )
-    # --- issue 5: chat UI ---
+    # --- chat UI ---
     starter_corpus: Path = Field(
         default=Path(__file__).resolve().parents[1] / "corpus",
         description="Folder the chat indexes on its first run, when the data directory holds no documents.",
     )
-    # --- issue 7: speed and scale ---
+    # --- scaling out ---
     chroma_url: str | None = Field(
         default=None,
         description="Chroma server (http://host:port) shared by several GuideQA processes; "
@@ -63,7 +66,7 @@ class Settings(BaseSettings):
     )
     chroma_tenant: str = Field(default="default_tenant", description="Chroma tenant on the server.")
     chroma_database: str = Field(default="default_database", description="Chroma database on the server.")
-    # --- issue 6: LLM engines ---
+    # --- LLM engines ---
     llm_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible endpoint of the openai engine, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama).",
@@ -89,7 +92,7 @@ class Settings(BaseSettings):
     llamacpp_model_path: Path | None = Field(default=None, description="GGUF file for the llamacpp engine.")
     llamacpp_n_ctx: int = Field(default=4096, ge=512, description="Context window of the llamacpp engine.")
     llamacpp_threads: int | None = Field(default=None, ge=1, description="CPU threads (default: llama.cpp's).")
-    # --- issue 4: editor lifecycle, document formats, crash safety ---
+    # --- editor lifecycle, document formats, crash safety ---
     max_document_mb: float = Field(default=50, gt=0, description="Largest document file accepted (MB).")
     lock_timeout_s: float = Field(
         default=30, ge=0, description="How long a write waits for another ingest or editor action (0: fail at once)."
