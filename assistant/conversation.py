@@ -40,6 +40,18 @@ REGIONS = (
     "lumbar",
     "sacral",
 )
+# CPT codes that name the spinal level: the same service at cervical/thoracic and at lumbar/sacral
+# levels (CPT descriptors as listed in the code tables of corpus/lcd-facet-joint-interventions.md
+# and corpus/lcd-epidural-steroid-injections.md). A region follow-up swaps them with the region.
+CPT_UPPER_TO_LOWER = {
+    "64490": "64493", "64491": "64494", "64492": "64495",  # facet joint / medial branch injection, levels 1, 2, 3+
+    "64633": "64635", "64634": "64636",  # facet nerve radiofrequency ablation, first joint / each additional
+    "62320": "62322", "62321": "62323",  # interlaminar epidural injection, without / with imaging
+    "64479": "64483", "64480": "64484",  # transforaminal epidural injection, one level / each additional
+}  # fmt: skip
+CPT_LOWER_TO_UPPER = {lower: upper for upper, lower in CPT_UPPER_TO_LOWER.items()}
+_UPPER_REGIONS = frozenset({"cervical", "thoracic", "cervicothoracic", "occipito-atlanto-axial"})
+_LOWER_REGIONS = frozenset({"lumbar", "sacral", "lumbosacral", "sacrococcygeal"})
 _REGION_RE = re.compile(r"\b(" + "|".join(re.escape(r) for r in REGIONS) + r")\b", re.I)
 _REGION_ONLY = re.compile(
     r"^(?:in\s+|for\s+|at\s+)?(?:the\s+)?(?:" + "|".join(REGIONS) + r")(?:\s+(?:region|spine|level|levels|area))?$",
@@ -138,9 +150,21 @@ def _sibling_for_region(code: str, region: str) -> str | None:
     return None
 
 
+def _swap_cpt_region(question: str, new_region: str, changes: list[str]) -> str:
+    """Swap level-specific CPT codes for the same service at the new region's level."""
+    region = new_region.lower()
+    table = CPT_LOWER_TO_UPPER if region in _UPPER_REGIONS else CPT_UPPER_TO_LOWER if region in _LOWER_REGIONS else {}
+    for code in parse_question(question).cpt:
+        if code in table:
+            question = re.sub(rf"\b{code}\b", table[code], question)
+            changes.append(f"code {code} → {table[code]} (same service, {region} level)")
+    return question
+
+
 def _change_region(previous: str, region: str, changes: list[str]) -> str:
     olds = {m.lower() for m in _REGION_RE.findall(previous)} - {region.lower()}
     question = _swap_icd_region(previous, region, changes)
+    question = _swap_cpt_region(question, region, changes)
     if olds:
         question = _REGION_RE.sub(lambda m: _same_case(region, m.group(0)), question)
         changes.append(f"region {', '.join(sorted(olds))} → {region}")

@@ -61,7 +61,8 @@ def test_a_follow_up_is_answered_as_the_full_question_and_shown_as_understood(ap
     second = app.session_state.turns[1]
     assert second["resolution"].method == "deterministic"
     assert "cervical region" in second["answer"].question
-    assert "64635" in second["answer"].question  # carried forward
+    assert "64633" in second["answer"].question  # the same service at the cervical level
+    assert "prior spinal fusion" in second["answer"].question  # carried forward
     assert any(c.value.startswith("Understood as:") and "cervical" in c.value for c in app.caption)
 
 

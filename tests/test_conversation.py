@@ -20,10 +20,20 @@ def test_region_follow_up_swaps_region_and_icd_code_and_keeps_the_rest() -> None
     assert "lumbosacral" not in r.question
     # M47.817 (lumbosacral) becomes its cervical sibling M47.812.
     assert "M47.812" in r.question and "M47.817" not in r.question
-    # Codes, condition and facts carried forward.
-    for kept in ("64635", "64636", "spondylosis without myelopathy or radiculopathy", "prior spinal fusion"):
+    # The lumbar/sacral radiofrequency codes become the same service at the cervical/thoracic level.
+    assert "64633" in r.question and "64634" in r.question
+    assert "64635" not in r.question and "64636" not in r.question
+    # Condition and facts carried forward.
+    for kept in ("spondylosis without myelopathy or radiculopathy", "prior spinal fusion"):
         assert kept in r.question
     assert any("M47.817 → M47.812" in c for c in r.changes)
+    assert any("64635 → 64633" in c for c in r.changes)
+
+
+def test_going_back_down_the_spine_swaps_the_codes_back() -> None:
+    cervical = resolve_deterministic([SEED_QUESTION], "what about the cervical region?").question
+    back = resolve_deterministic([SEED_QUESTION, cervical], "and the lumbosacral region?").question
+    assert "64635" in back and "64636" in back and "M47.817" in back
 
 
 def test_fact_follow_up_is_added_to_the_previous_question() -> None:
