@@ -30,6 +30,9 @@ def test_ingest_then_docs_list_then_ask(runner, tmp_path):
     assert answer["determination"] == "indicated" and answer["references"]
     text = runner.invoke(cli, ["--home", home, "ask", "Thunderclap headache. Non-con head CT?"], obj={})
     assert "INDICATED" in text.output and "References" in text.output
+    first = answer["references"][0]
+    assert first["revision"] == 1 and first["status"] == "approved"
+    assert f"cited as {first['doc_id']}@1" in " ".join(text.output.split())  # the revision that answered
 
 
 def test_ask_without_an_index_says_to_run_ingest(runner, tmp_path):

@@ -46,7 +46,7 @@ def render_answer(answer: Answer, console: Console) -> None:
     if answer.references:
         parts.append(Text("\nReferences", style="bold"))
         for r in answer.references:
-            line = f"  [{r.number}] {r.title}. {r.publisher}, {r.year or 'n.d.'} (v{r.version})"
+            line = f"  [{r.number}] {r.title}. {r.publisher}, {r.year or 'n.d.'} (v{r.version}; cited as {r.cited_as})"
             if r.section:
                 line += f" — {r.section}"
             parts.append(Text(line))
