@@ -103,3 +103,12 @@ def test_users_add_refuses_a_short_password_and_never_stores_it(env, tmp_path):
     stored = (tmp_path / "home" / "users.json").read_text()
     assert PASSWORD not in stored and "$2b$" in stored
     assert run(env, "users", "list").output.strip() == "erin\teditor"
+
+
+def test_a_script_without_a_password_gets_a_clear_error_not_a_hung_prompt(env, revised):
+    env = {**env, "GUIDEQA_PASSWORD": None}  # None unsets it, whatever the outer environment holds
+    before = run(env, "docs", "history", DOC, "--json").output
+    result = run(env, "docs", "retire", DOC, "--user", "erin")
+    assert result.exit_code == 2
+    assert "no password for erin: set GUIDEQA_PASSWORD" in result.output
+    assert run(env, "docs", "history", DOC, "--json").output == before

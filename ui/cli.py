@@ -142,7 +142,11 @@ def _acting_user(ctx: click.Context, name: str | None) -> User:
             raise UserError(
                 f"no users in {settings.users_path}: create an editor with `guideqa users add NAME --role editor`"
             )
-        password = os.environ.get("GUIDEQA_PASSWORD") or click.prompt(f"password for {name}", hide_input=True, err=True)
+        password = os.environ.get("GUIDEQA_PASSWORD")
+        if not password:
+            if not sys.stdin.isatty():  # a script or CI job: a prompt would only read end-of-file
+                raise UserError(f"no password for {name}: set GUIDEQA_PASSWORD or run the command in a terminal")
+            password = click.prompt(f"password for {name}", hide_input=True, err=True)
         user = verify(settings.users_path, name, password)
     except UsersFileError as exc:
         raise UserError(str(exc)) from exc
