@@ -8,7 +8,6 @@ other's ingests (BM25 and statuses reload when the manifest says they changed).
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from ingest.settings import Settings
 from ingest.store import Store
 from ingest.vector_store import ChromaServerError, chroma_client
 from tests.conftest import FIXTURE_CORPUS
+from tests.servers import free_port, stop
 
 CHROMA = Path(sys.executable).with_name("chroma")
 QUESTIONS = (
@@ -34,17 +34,11 @@ QUESTIONS = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not CHROMA.exists():
         pytest.fail(f"{CHROMA} is missing: chromadb ships the `chroma` server CLI (make setup installs it)")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("chroma-log") / "server.log"
     with log.open("w") as out:
         data = tmp_path_factory.mktemp("chroma-server")
@@ -66,11 +60,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def _comparable(answer_json: dict) -> dict:
@@ -127,6 +117,6 @@ def test_two_stores_sharing_a_server_see_each_others_ingests(chroma_url: str, tm
 
 def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ChromaServerError, match="GUIDEQA_CHROMA_URL"):
-        chroma_client(tmp_path, f"http://127.0.0.1:{_free_port()}")
+        chroma_client(tmp_path, f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ChromaServerError, match="not an http"):
         chroma_client(tmp_path, "ftp://example")

@@ -126,6 +126,17 @@ def _check_consistent(home: Path, corpus: Path, edition: int) -> None:
     store.close()
 
 
+def _rerun_ingest(home: Path, corpus: Path) -> None:
+    """Run the same ingest again, to completion, as an operator would after the crash."""
+    subprocess.run(
+        [sys.executable, "-c", INGEST_SCRIPT, str(home), str(corpus)],
+        check=True,
+        env=_env(home),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 @pytest.mark.parametrize(
     ("events", "delay_s"),
     [(0, 0.0), (2, 0.01), (9, 0.03)],
@@ -136,26 +147,14 @@ def test_kill_9_during_ingest_and_during_a_revision_swap_then_rerun_matches_the_
     first = _corpus(tmp_path / "v1", 1)
     killed = _ingest_killed_after(home, first, events, delay_s)
     _check_after_crash(home)
-    subprocess.run(
-        [sys.executable, "-c", INGEST_SCRIPT, str(home), str(first)],
-        check=True,
-        env=_env(home),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
+    _rerun_ingest(home, first)
     _check_consistent(home, first, 1)
 
     # Every document changes: each becomes revision 2, approved, swapping out revision 1.
     second = _corpus(tmp_path / "v1", 2)
     killed_in_swap = _ingest_killed_after(home, second, events, delay_s)
     _check_after_crash(home)
-    subprocess.run(
-        [sys.executable, "-c", INGEST_SCRIPT, str(home), str(second)],
-        check=True,
-        env=_env(home),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
+    _rerun_ingest(home, second)
     _check_consistent(home, second, 2)
     store = Store(Settings(home=home, embedder="hashing"))
     assert {r.rev for r in store.manifest.documents()} == {2}

@@ -13,7 +13,6 @@ import contextlib
 import ctypes
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from assistant.service import Assistant
 from ingest.settings import Settings
 from tests.conftest import FIXTURE_EVALSET, SEED_QUESTION
 from tests.llm_extra import smollm2_or_skip
+from tests.servers import free_port, stop
 
 pytestmark = pytest.mark.llm
 
@@ -41,16 +41,10 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     model = smollm2_or_skip()
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     cmd = [
         sys.executable, "-m", "llama_cpp.server",
@@ -79,12 +73,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.5)
             yield base_url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 def _llm_settings(home: Path, base_url: str) -> Settings:

@@ -8,7 +8,6 @@ it launches /usr/bin/chromium (installed by .ci/run).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 
 from ingest.settings import Settings
 from tests.conftest import ROOT, SEED_QUESTION
+from tests.servers import free_port, stop
 from tests.test_app import MARKUP_QUESTION
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,15 +41,9 @@ if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} not installed (run .ci/run, or apt-get install chromium)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(chat_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, "GUIDEQA_HOME": str(chat_settings.home)}
     cmd = [
@@ -73,11 +67,7 @@ def server(chat_settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @pytest.fixture
