@@ -22,7 +22,7 @@ from assistant.schema import (
     Section,
 )
 from assistant.support import quote_in, supports
-from ingest.manifest import DocRecord, StoredChunk
+from core.records import DocRecord, StoredChunk
 from ingest.store import Store
 
 NOT_COVERED = "The approved guideline corpus does not cover this question."

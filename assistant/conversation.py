@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.query import parse_question
-from ingest.codes import icd10_description
+from core.codes import icd10_description
 
 # Words that only make sense as a continuation of the previous question.
 _CONTINUATION = re.compile(

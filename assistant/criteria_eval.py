@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from assistant.query import ParsedQuestion, find_negations
 from assistant.schema import CriterionStatus, Determination
 from assistant.thresholds import compare, thresholds
-from ingest.evidence import Criterion
-from ingest.textnorm import STOPWORDS, expand, stem
+from core.records import Criterion
+from core.textnorm import expand, stem
+from core.vocabulary import STOPWORDS
 
 # Words that say what a policy sentence is (rule, coverage, paperwork), not what the patient has.
 _GENERIC = {

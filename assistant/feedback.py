@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.schema import Answer
-from ingest.settings import Settings
+from core.settings import Settings
 
 MAX_COMMENT_CHARS = 2000
 _SCHEMA = """

@@ -11,7 +11,7 @@ import math
 import re
 from functools import lru_cache
 
-from ingest.textnorm import expand
+from core.textnorm import expand
 
 _UNIT_YEARS = {"day": 1 / 365, "week": 1 / 52, "month": 1 / 12, "year": 1.0}
 _GROUPS: list[tuple[str, tuple[float, float]]] = [

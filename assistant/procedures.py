@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ingest.textnorm import STOPWORDS, expand, stem
+from core.textnorm import expand, stem
+from core.vocabulary import STOPWORDS
 
 # stem -> modality class
 _MODALITY = {

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.thresholds import UNITS_IN_MONTHS, Stated, number_words, stated_values
-from ingest.codes import find_cpt, find_hcpcs, find_icd10
-from ingest.textnorm import STOPWORDS, expand, stem
+from core.codes import find_cpt, find_hcpcs, find_icd10
+from core.textnorm import expand, stem
+from core.vocabulary import STOPWORDS
 
 _ASK_VERBS = (
     r"appropriate|indicated|necessary|recommended|covered|reasonable|warranted|needed|useful|helpful|"

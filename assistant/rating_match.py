@@ -20,9 +20,9 @@ from assistant.procedures import match_score, signature
 from assistant.query import ParsedQuestion, find_negations
 from assistant.retrieval import Retrieval
 from assistant.thresholds import Stated, compare, thresholds
-from ingest.evidence import RatingRow
+from core.records import RatingRow
+from core.textnorm import terms
 from ingest.store import Store
-from ingest.textnorm import terms
 
 W_PROCEDURE = 1.0
 W_SCENARIO = 2.0

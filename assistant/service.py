@@ -9,7 +9,7 @@ from assistant.engines import AnswerEngine, EngineRequest, build_engine
 from assistant.query import check_question, parse_question
 from assistant.retrieval import retrieve
 from assistant.schema import Answer
-from ingest.settings import Settings
+from core.settings import Settings
 from ingest.store import Store
 
 

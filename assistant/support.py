@@ -14,7 +14,8 @@ so words scattered across a long chunk do not add up to support.
 
 from __future__ import annotations
 
-from ingest.textnorm import NEGATIONS, STOPWORDS, raw_tokens
+from core.textnorm import raw_tokens
+from core.vocabulary import NEGATIONS, STOPWORDS
 
 MIN_CONTENT_COVERAGE = 0.9
 

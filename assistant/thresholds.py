@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ingest.textnorm import STOPWORDS, expand, stem
+from core.textnorm import expand, stem
+from core.vocabulary import STOPWORDS
 
 _WORDS = {
     "one": "1",

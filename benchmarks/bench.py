@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -81,10 +80,10 @@ def scale_evalset(root: Path) -> Path:
 
 def _open_evalset(evalset_dir: Path, home: Path) -> tuple[Any, list[str]]:
     """Settings of the evalset's data directory under ``home`` (ingesting only if it is missing)."""
+    from core.records import Status
+    from core.settings import Settings
     from evals.evalset import load_evalset
     from evals.runner import evalset_settings
-    from ingest.documents import Status
-    from ingest.settings import Settings
 
     evalset = load_evalset(evalset_dir)
     settings = evalset_settings(Settings(home=home), evalset)
@@ -111,8 +110,8 @@ def _spread(questions: list[str], n: int) -> list[str]:
 def phase_answer(args: argparse.Namespace) -> dict[str, Any]:
     """Warm `ask` latency and, question by question, the retrieval floor it is measured against."""
     from assistant.service import Assistant
+    from core.textnorm import terms
     from ingest.store import Store
-    from ingest.textnorm import terms
 
     settings, questions = _open_evalset(Path(args.evalset), Path(args.home))
     store = Store(settings)
@@ -160,11 +159,12 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from sentence_transformers import SentenceTransformer
 
+    from core.records import Status
+    from core.settings import Settings
     from evals.evalset import load_evalset
     from ingest.bert_encoder import DEFAULT_THREADS
-    from ingest.documents import Status, discover
+    from ingest.documents import discover
     from ingest.pipeline import ingest_paths
-    from ingest.settings import Settings
     from ingest.store import Store
 
     evalset = load_evalset(Path(args.evalset))
@@ -318,5 +318,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from core.settings import apply_offline_defaults
+
+    apply_offline_defaults()  # this script and each child phase are entry points
     sys.exit(main())

@@ -94,4 +94,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    from core.settings import apply_offline_defaults
+
+    apply_offline_defaults()  # an entry point: `make run` and the browser inherit the offline defaults
     raise SystemExit(main())

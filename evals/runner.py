@@ -23,14 +23,14 @@ from assistant.query import QuestionError
 from assistant.schema import Answer
 from assistant.service import Assistant
 from assistant.support import supports
+from core.records import Status
+from core.settings import Settings
 from evals.evalset import Evalset, corpus_hash, load_evalset, stratified_sample
 from evals.metrics import summarise
 from evals.plots import write_plots
 from evals.report import write_markdown
-from ingest.documents import Status
 from ingest.manifest import Manifest
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

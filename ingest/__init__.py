@@ -1,5 +1,6 @@
-"""Ingest: parse guideline documents, chunk them, extract structured evidence, embed and index.
+"""Ingest: turn a document file into records: read, parse, chunk, extract evidence, then index them.
 
-Stage two of the flow ``corpus/`` → ``ingest/`` → store → ``assistant/`` → ``ui/`` and ``evals/``.
-Nothing here imports from ``assistant``, ``ui`` or ``evals``.
+Readers and parsing turn a file into blocks, chunking and evidence extraction turn blocks into
+records (:mod:`core.records`), and the pipeline writes them to the store. Imports only ``core``
+and ``store``; never ``assistant``, ``editorial``, ``ui`` or ``evals``.
 """

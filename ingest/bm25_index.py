@@ -1,6 +1,6 @@
 """A persisted BM25 index over the same chunks as the vector store.
 
-Terms come from :func:`ingest.textnorm.terms`, so "A/P w/ and w/o" in a question meets "abdomen and
+Terms come from :func:`core.textnorm.terms`, so "A/P w/ and w/o" in a question meets "abdomen and
 pelvis without and with contrast" in a table row. The index is rebuilt from the manifest's stored
 terms after any change (cheap next to embedding) and saved as a whole, then swapped in by rename,
 so a crash never leaves a half-written index behind.

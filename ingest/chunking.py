@@ -8,25 +8,9 @@ context, so it can be retrieved, quoted and cited on its own.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 
-from ingest.documents import DocumentMeta
-from ingest.parsing import Block, Table, TableRow
-
-
-@dataclass
-class Chunk:
-    """One retrievable, citable unit of a document."""
-
-    chunk_id: str
-    doc_id: str
-    ordinal: int
-    kind: str  # "text" | "table_row"
-    section: list[str]
-    text: str  # the quotable body: what answers cite and what support is checked against
-    embed_text: str  # body with title and section breadcrumb, for embedding and BM25
-    table_index: int | None = None  # which table of the document a row came from
-    row: TableRow | None = field(default=None, repr=False)
+from core.records import Chunk, DocumentMeta, TableRow
+from ingest.parsing import Block, Table
 
 
 def chunk_id_for(doc_id: str, ordinal: int, text: str) -> str:

@@ -1,110 +1,26 @@
 """Guideline documents: their metadata contract and the loading of Markdown, HTML, PDF, DOCX and text files.
 
-A document is metadata (validated by :class:`DocumentMeta`) plus a body that the parsers in
+A document is metadata (validated by :class:`core.records.DocumentMeta`) plus a body that the parsers in
 :mod:`ingest.parsing` turn into blocks. A file that is malformed or lacks a required field fails
-with :class:`DocumentError`, which names the file and the field, before anything is indexed.
+with :class:`core.records.DocumentError`, which names the file and the field, before anything is indexed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import re
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
 from bs4 import BeautifulSoup
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from ingest.codes import expand_code_list
+from core.codes import expand_code_list
+from core.records import Codes, DocumentError, DocumentMeta, LoadedDocument, content_hash
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".txt")
 REQUIRED_FIELDS = ("doc_id", "title", "publisher")
-# Wanted for a citation but not worth refusing a document over: a reference then says "n.d."
-RECOMMENDED_FIELDS = ("year", "source_url")
 MAX_DOCUMENT_BYTES = 50_000_000
-
-
-class DocumentError(ValueError):
-    """A document cannot be ingested; the message names the file and, where known, the field."""
-
-    def __init__(self, path: Path | str, message: str, field: str | None = None) -> None:
-        self.path = str(path)
-        self.field = field
-        where = f"{self.path}: field '{field}': " if field else f"{self.path}: "
-        super().__init__(where + message)
-
-
-class Status(StrEnum):
-    """Editorial lifecycle; only ``approved`` documents answer physicians."""
-
-    submitted = "submitted"
-    under_review = "under_review"
-    approved = "approved"
-    retired = "retired"
-    rejected = "rejected"  # back to the author with a note; a new revision or a resubmission follows
-
-
-class Codes(BaseModel):
-    """Billing and diagnosis codes a document applies to."""
-
-    cpt: list[str] = Field(default_factory=list)
-    hcpcs: list[str] = Field(default_factory=list)
-    icd10: list[str] = Field(default_factory=list)
-
-    def all(self) -> list[str]:
-        return [*self.cpt, *self.hcpcs, *self.icd10]
-
-
-class DocumentMeta(BaseModel):
-    """Metadata every indexed document carries; references in answers are built from it."""
-
-    doc_id: str = Field(min_length=1, max_length=200)
-    title: str = Field(min_length=1)
-    publisher: str = Field(min_length=1)
-    year: int | None = Field(default=None, ge=1900, le=2100)
-    version: str = "1"
-    effective_date: dt.date | None = None
-    source_url: str | None = None
-    status: Status = Status.submitted
-    codes: Codes = Field(default_factory=Codes)
-    topics: list[str] = Field(default_factory=list)
-
-    @field_validator("doc_id")
-    @classmethod
-    def _doc_id_is_safe(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
-            raise ValueError("use letters, digits, '.', '_' and '-' only")
-        return value
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_as_text(cls, value: Any) -> str:
-        return str(value) if value is not None else "1"
-
-
-class LoadedDocument(BaseModel):
-    """A validated document ready for parsing: metadata, raw body and content hash."""
-
-    meta: DocumentMeta
-    path: str
-    fmt: str  # "markdown" | "html" | "pdf" | "docx" | "text" (all but markdown parse as HTML)
-    body: str
-    content_hash: str
-
-    def warnings(self) -> list[str]:
-        """Recommended metadata that is missing: ingested anyway, but worth an editor's attention."""
-        return [
-            f"{self.path}: field '{f}' is missing (references will lack it)"
-            for f in RECOMMENDED_FIELDS
-            if getattr(self.meta, f) in (None, "")
-        ]
-
-
-def content_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
 
 
 def _split_list(value: Any) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.textnorm import terms
+from core.textnorm import terms
 
 
 class Embedder(Protocol):

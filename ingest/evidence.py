@@ -11,12 +11,11 @@ Two generic shapes, not tied to any publisher:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from ingest.chunking import Chunk
-from ingest.codes import expand_code_list, find_cpt, find_hcpcs
+from core.codes import expand_code_list, find_cpt, find_hcpcs
+from core.records import Chunk, Criterion, RatingRow, RatingTable
+from core.textnorm import normalize
 from ingest.parsing import Block, Table
-from ingest.textnorm import normalize
 
 _PROCEDURE_HEADER = re.compile(
     r"procedure|treatment|test|exam|study|intervention|imaging|modality|service|option|therapy", re.I
@@ -36,37 +35,6 @@ INCLUDE_HEADING = re.compile(
     re.I,
 )
 DOCUMENTATION_HEADING = re.compile(r"documentation", re.I)
-
-
-@dataclass
-class RatingRow:
-    doc_id: str
-    chunk_id: str
-    table_id: str
-    variant: str
-    group: str | None
-    procedure: str
-    rating: int
-    scale_max: int
-    comment: str
-
-
-@dataclass
-class RatingTable:
-    table_id: str
-    doc_id: str
-    caption: str
-
-
-@dataclass
-class Criterion:
-    doc_id: str
-    chunk_id: str
-    procedure: str  # sub-heading the criterion sits under ("" when it applies to the whole document)
-    codes: list[str]  # CPT/HCPCS named in that sub-heading
-    section: str
-    criterion: str
-    polarity: str  # "inclusion" | "exclusion" | "documentation"
 
 
 def _rating_layout(table: Table) -> tuple[int, int, int | None] | None:

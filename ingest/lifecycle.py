@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.documents import DocumentError, Status, load_document
+from core.records import DocRecord, DocumentError, Status
+from ingest.documents import load_document
 from ingest.lock import write_lock
-from ingest.manifest import DocRecord
 from ingest.pipeline import index_revision, rebuild_bm25, reconcile, remove_document, sync_vectors
 from ingest.store import Store
 from ingest.users import User, require_editor

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ingest.settings import Settings
+from core.settings import Settings
 
 # One lock object per path and process: re-entrant, so an editor action may call ingest inside it.
 _LOCKS: dict[Path, FileLock] = {}

@@ -29,14 +29,21 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import Chunk
-from ingest.documents import DocumentMeta, LoadedDocument
-from ingest.evidence import Criterion, RatingRow, RatingTable
+from core.records import (
+    AuditEntry,
+    Chunk,
+    Criterion,
+    DocRecord,
+    DocumentMeta,
+    LoadedDocument,
+    RatingRow,
+    RatingTable,
+    StoredChunk,
+)
 
 SCHEMA_VERSION = "2"
 
@@ -127,55 +134,6 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-@dataclass
-class DocRecord:
-    """One revision of one document."""
-
-    meta: DocumentMeta
-    path: str
-    content_hash: str
-    n_chunks: int
-    ingested_at: str
-    rev: int = 1
-    updated_at: str = ""
-    served: bool = False
-    fmt: str = "markdown"
-
-    @property
-    def doc_id(self) -> str:
-        return self.meta.doc_id
-
-    @property
-    def status(self) -> str:
-        return self.meta.status.value
-
-    @property
-    def cited_as(self) -> str:
-        return f"{self.doc_id}@{self.rev}"
-
-
-@dataclass
-class StoredChunk:
-    chunk_id: str
-    doc_id: str
-    ordinal: int
-    kind: str
-    section: str
-    text: str
-    rev: int = 1
-
-
-@dataclass
-class AuditEntry:
-    doc_id: str
-    rev: int | None
-    from_status: str | None
-    to_status: str
-    actor: str
-    at: str
-    note: str
-
-
 _REV_COLUMNS = (
     "r.path, r.meta_json, r.content_hash, r.n_chunks, r.ingested_at, r.rev, r.updated_at, r.fmt, d.served_rev"
 )
@@ -232,6 +190,7 @@ class Manifest:
         one's; reading both costs microseconds, so callers can cache derived data per token.
         """
         return int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._db.total_changes
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Every read inside sees one committed state (WAL snapshot): one question, one revision per document."""

@@ -14,14 +14,10 @@ from typing import Literal
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from core.records import TableRow
+
 BlockKind = Literal["heading", "text", "list_item", "table"]
 MAX_CAPTION_CHARS = 400
-
-
-@dataclass
-class TableRow:
-    cells: list[str]
-    group: str | None = None  # a sub-heading row inside the table ("Overall plan")
 
 
 @dataclass

@@ -28,14 +28,15 @@ from typing import Any
 
 import numpy as np
 
+from core.records import DocumentError, DocumentMeta, LoadedDocument, Status
+from core.textnorm import RULES_DIGEST, terms
 from ingest.bm25_index import BM25Index
 from ingest.chunking import chunk_blocks
-from ingest.documents import DocumentError, DocumentMeta, LoadedDocument, Status, discover, load_document
+from ingest.documents import discover, load_document
 from ingest.evidence import extract_criteria, extract_rating_rows
 from ingest.lock import write_lock
 from ingest.parsing import parse_body
 from ingest.store import Store
-from ingest.textnorm import RULES_DIGEST, terms
 
 Progress = Callable[[str, str], None]  # (event, doc_id or path)
 

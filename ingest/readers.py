@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ingest.documents import DocumentError
+from core.records import DocumentError
 
 _PDF_INFO = {"/Title": "title", "/Author": "publisher", "/Subject": "topics", "/Keywords": "keywords"}
 

@@ -10,10 +10,10 @@ import uuid
 
 import numpy as np
 
+from core.settings import Settings
 from ingest.bm25_index import BM25Index
 from ingest.embedders import Embedder, build_embedder
 from ingest.manifest import Manifest
-from ingest.settings import Settings
 from ingest.vector_store import VectorStore, build_vector_store
 
 BM25_GENERATION = "bm25_generation"  # manifest info key: which saved BM25 index is current

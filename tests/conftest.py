@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.documents import Status
+from core.records import Status
+from core.settings import Settings, apply_offline_defaults
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import Store
+
+# The test process is an entry point: the model libraries' offline defaults, before any of them is imported.
+apply_offline_defaults()
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

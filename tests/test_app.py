@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.feedback import list_feedback
-from ingest.settings import Settings
+from core.settings import Settings
 from tests.conftest import ROOT, SEED_QUESTION
 
 APP = str(ROOT / "ui" / "app.py")

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from assistant.feedback import FeedbackError, feedback_path, list_feedback, record_feedback
 from assistant.schema import Answer, Bullet, Determination, Reference, Section
-from ingest.settings import Settings
+from core.settings import Settings
 from ui.cli import cli
 
 

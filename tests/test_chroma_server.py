@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-from ingest.documents import Status
+from core.records import Status
+from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import Store
 from ingest.vector_store import ChromaServerError, chroma_client
 from tests.conftest import FIXTURE_CORPUS

@@ -20,7 +20,7 @@ from assistant.query import parse_question
 from assistant.retrieval import retrieve
 from assistant.schema import Answer, Determination
 from assistant.sentences import split_sentences
-from ingest.settings import Settings
+from core.settings import Settings
 from ingest.store import Store
 from ingest.vector_store import ChromaVectorStore, InMemoryVectorStore
 from tests.llm_doubles import ScriptedClient, ScriptedOpenAIServer, obedient_reply, obedient_server_reply

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from ingest.codes import icd10_description
-from ingest.documents import Status, discover, load_document
+from core.codes import icd10_description
+from core.records import Status
+from ingest.documents import discover, load_document
 from ingest.parsing import parse_markdown
 from tests.conftest import ROOT
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ingest.documents import Status
+from core.records import Status
+from core.settings import Settings
 from ingest.lock import LockBusyError
 from ingest.pipeline import INDEXING, ingest_paths
-from ingest.settings import Settings
 from ingest.store import Store
 from tests.conftest import FIXTURE_CORPUS, ROOT
 from ui.cli import cli
@@ -30,9 +30,10 @@ N_COPIES = 4  # 4 fixture documents x 4 = 16 documents per run
 INGEST_SCRIPT = """
 import sys
 from pathlib import Path
-from ingest.documents import Status
+from core.records import Status
+from core.settings import Settings, apply_offline_defaults
+apply_offline_defaults()
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import Store
 
 def progress(event, item):
@@ -164,8 +165,9 @@ def test_kill_9_during_ingest_and_during_a_revision_swap_then_rerun_matches_the_
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
+from core.settings import Settings, apply_offline_defaults
+apply_offline_defaults()
 from ingest.lock import write_lock
-from ingest.settings import Settings
 with write_lock(Settings(home=Path(sys.argv[1]))):
     print("held", flush=True)
     time.sleep(60)

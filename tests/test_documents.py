@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.documents import DocumentError, Status, discover, load_document
+from core.records import DocumentError, Status
+from ingest.documents import discover, load_document
 from ingest.parsing import parse_html, parse_markdown
 from tests.conftest import FIXTURE_CORPUS, ROOT
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.records import Status
+from core.settings import Settings
 from ingest import lifecycle
-from ingest.documents import Status
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import Store
 from ingest.users import User, add_user
 from tests.conftest import FIXTURE_CORPUS
@@ -27,7 +27,7 @@ PASSWORD = "correct-horse-42"
 
 
 def _page() -> None:
-    from ingest.settings import get_settings
+    from core.settings import get_settings
     from ui.editor_page import render_editor
 
     render_editor(get_settings())

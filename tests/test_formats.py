@@ -13,10 +13,11 @@ from docx import Document
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
+from core.records import DocumentError, Status
+from core.settings import Settings
 from ingest import lifecycle
-from ingest.documents import DocumentError, Status, load_document
+from ingest.documents import load_document
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import Store
 from ingest.users import User
 from tests.conftest import FIXTURE_CORPUS

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.documents import Status
+from core.records import Status
 from ingest.pipeline import ingest_paths
 from ingest.store import Store
 from tests.conftest import FIXTURE_CORPUS

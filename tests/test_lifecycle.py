@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
+from core.records import DocumentError, Status
+from core.settings import Settings
 from ingest import lifecycle
-from ingest.documents import DocumentError, Status
 from ingest.lifecycle import LifecycleError
 from ingest.pipeline import ingest_paths, reconcile
-from ingest.settings import Settings
 from ingest.store import Store
 from ingest.users import User
 from tests.conftest import FIXTURE_CORPUS

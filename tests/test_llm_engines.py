@@ -22,7 +22,7 @@ from assistant.query import parse_question
 from assistant.retrieval import retrieve
 from assistant.schema import Answer, Determination
 from assistant.support import quote_in, supports
-from ingest.settings import Settings
+from core.settings import Settings
 from ingest.store import Store
 from tests.llm_doubles import (
     ScriptedClient,

@@ -17,7 +17,7 @@ from assistant.engines.answer_json_schema import (
 )
 from assistant.engines.prompt import RULES, Source, answer_messages, data_lines, rewrite_messages
 from assistant.schema import CriterionStatus, Determination
-from ingest.manifest import StoredChunk
+from core.records import StoredChunk
 
 BENIGN = "Non-contrast CT head is usually appropriate for thunderclap headache. Rating 9."
 INJECTION = (

@@ -24,7 +24,7 @@ import pytest
 
 from assistant.schema import Answer
 from assistant.service import Assistant
-from ingest.settings import Settings
+from core.settings import Settings
 from tests.conftest import FIXTURE_EVALSET, SEED_QUESTION
 from tests.llm_extra import smollm2_or_skip
 from tests.servers import free_port, stop

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-from ingest.documents import Status
+from core.records import Status
+from core.settings import Settings
 from ingest.embedders import build_embedder
 from ingest.manifest import SCHEMA_VERSION
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import Store
 from ingest.vector_store import build_vector_store
 from tests.conftest import FIXTURE_CORPUS, FIXTURES

@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.procedures import match_score, signature
-from ingest.textnorm import expand
+from core.textnorm import expand
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ import shutil
 import pytest
 
 from assistant.service import Assistant
-from ingest.documents import Status
+from core.records import Status
+from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import Store
 from tests.conftest import SHARED
 

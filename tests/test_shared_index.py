@@ -10,9 +10,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ingest.documents import Status
+from core.records import Status
+from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from ingest.settings import Settings
 from ingest.store import BM25_GENERATION, Store
 from ingest.vector_store import InMemoryVectorStore
 from tests.conftest import FIXTURE_CORPUS

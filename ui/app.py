@@ -19,9 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts ui/ first on the path, not the repo root
     sys.path.insert(0, str(ROOT))
 
+from core.settings import Settings, apply_offline_defaults, get_settings  # noqa: E402
+
+apply_offline_defaults()  # this is a process entry point (`streamlit run ui/app.py`)
+
 from assistant.conversation import Resolution, resolve_followup  # noqa: E402
 from assistant.engines import ENGINES  # noqa: E402
-from ingest.settings import Settings, get_settings  # noqa: E402
 from ui.answer_card import answer_markdown, md_escape, render_answer_card  # noqa: E402
 
 AUDIENCES = {"Physician": "physician", "Patient": "patient"}

@@ -8,8 +8,8 @@ can ask questions; only an editor sees or can use the editor actions.
 
 from __future__ import annotations
 
+from core.settings import Settings, get_settings
 from ingest import users as _users
-from ingest.settings import Settings, get_settings
 from ingest.users import Role, User, UsersFileError, require_editor
 
 __all__ = [

@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ingest.documents import DocumentError, Status
-from ingest.settings import Settings, get_settings
+from core.records import DocumentError, Status
+from core.settings import Settings, apply_offline_defaults, get_settings
 
 if TYPE_CHECKING:
-    from ingest.manifest import DocRecord
+    from core.records import DocRecord
     from ingest.store import Store
     from ingest.users import User
 
@@ -537,6 +537,8 @@ def eval_compare(run_a: Path, run_b: Path, as_json: bool) -> None:
 
 
 def main() -> None:
+    """The ``guideqa`` entry point: the model libraries' offline defaults first, then the command."""
+    apply_offline_defaults()
     cli(obj={})
 
 

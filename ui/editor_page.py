@@ -16,10 +16,11 @@ from typing import Any
 
 import streamlit as st
 
+from core.records import DocumentError
+from core.settings import Settings
 from ingest import lifecycle
-from ingest.documents import SUPPORTED_SUFFIXES, DocumentError
+from ingest.documents import SUPPORTED_SUFFIXES
 from ingest.lock import LockBusyError
-from ingest.settings import Settings
 from ingest.store import Store
 from ingest.users import User
 from ui import auth

@@ -13,7 +13,7 @@ import importlib
 
 from assistant.engines.base import AnswerEngine, EngineRequest
 from assistant.engines.errors import EngineConfigError, UnknownEngineError
-from ingest.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 ENGINES: dict[str, str] = {
     "offline": "assistant.engines.offline:OfflineEngine",

@@ -12,7 +12,7 @@ from typing import Any
 from assistant.engines.errors import EngineConfigError
 from assistant.engines.llm_base import LLMEngine, LLMError
 from assistant.engines.prompt import Message
-from ingest.settings import Settings
+from core.settings import Settings
 
 INSTALL_HINT = "the llamacpp engine needs llama-cpp-python: run `make setup-llm` (an optional extra)"
 

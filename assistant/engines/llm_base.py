@@ -33,8 +33,8 @@ from assistant.engines.offline import OfflineEngine
 from assistant.engines.prompt import Message, Source, answer_messages, correction_message, rewrite_messages
 from assistant.schema import Answer, Determination
 from assistant.support import supports
-from ingest.manifest import StoredChunk
-from ingest.settings import Settings
+from core.records import StoredChunk
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from assistant.retrieval import Retrieval
 from assistant.schema import Answer, CriterionStatus, Determination
 from assistant.sentences import overlap, split_sentences
 from assistant.stance import StanceCount, decide, score, section_weight
-from ingest.evidence import RatingRow
-from ingest.manifest import StoredChunk
-from ingest.textnorm import STOPWORDS, stem, terms
+from core.records import RatingRow, StoredChunk
+from core.textnorm import stem, terms
+from core.vocabulary import STOPWORDS
 
 _LABEL = {
     Determination.indicated: "Indicated",

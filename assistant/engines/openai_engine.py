@@ -15,7 +15,7 @@ from typing import Any
 from assistant.engines.errors import EngineConfigError
 from assistant.engines.llm_base import LLMEngine, LLMError
 from assistant.engines.prompt import Message
-from ingest.settings import Settings
+from core.settings import Settings
 
 FORMATS = ("json_schema", "json_object_schema", "json_object")
 

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.manifest import StoredChunk
+from core.records import StoredChunk
 
 Message = dict[str, str]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.settings import Settings
+from core.settings import Settings
 from tests.conftest import ROOT, SEED_QUESTION
 from tests.servers import free_port, stop
 from tests.test_app import MARKUP_QUESTION

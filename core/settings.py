@@ -1,9 +1,13 @@
 """The one typed settings object for GuideQA.
 
-It lives in the first code stage (``ingest``) so that every later stage can import it without
-the flow ever pointing backwards. Every field can be overridden with a ``GUIDEQA_*``
-environment variable (``GUIDEQA_HOME``, ``GUIDEQA_ENGINE``, ...). The one secret, the LLM API key,
-is a ``SecretStr`` read from the environment: never printed, never written to disk.
+It lives in ``core`` so that every folder above it can import it. Every field can be overridden
+with a ``GUIDEQA_*`` environment variable (``GUIDEQA_HOME``, ``GUIDEQA_ENGINE``, ...); the fields
+are flat, so each variable keeps its name, and grouped below by topic. The one secret, the LLM
+API key, is a ``SecretStr`` read from the environment: never printed, never written to disk.
+
+Importing this module changes nothing in the process: the offline defaults for the model
+libraries (:func:`apply_offline_defaults`) are applied by the entry points (the CLI, the chat
+app, the tests, the benchmarks), before any of those libraries is imported.
 """
 
 from __future__ import annotations
@@ -16,12 +20,24 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Models must never be fetched from a hub at run time: every model ships inside a package.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+OFFLINE_DEFAULTS: dict[str, str] = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+}
+
+
+def apply_offline_defaults() -> None:
+    """Set the model libraries' offline defaults in ``os.environ`` where the environment does not say.
+
+    Called once by each process entry point, before the model libraries are imported (they read
+    these variables at import time); a variable already set is left as it is.
+    """
+    for name, value in OFFLINE_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 class Settings(BaseSettings):
@@ -29,6 +45,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GUIDEQA_", extra="ignore")
 
+    # --- data directory and storage backends ---
     home: Path = Field(
         default=Path(".guideqa"),
         description="Data directory holding Chroma, the BM25 index and the SQLite manifest.",
@@ -38,27 +55,8 @@ class Settings(BaseSettings):
         description="Embedding backend: minilm (fast start) | minilm-st (sentence-transformers) | hashing (double).",
     )
     vector_store: str = Field(default="chroma", description="Vector store backend: chroma | memory.")
-    engine: str = Field(default="offline", description="Answer engine: offline | openai | llamacpp.")
     collection: str = Field(default="guideqa_chunks", description="Chroma collection name.")
-    dense_k: int = Field(default=40, ge=1, description="Chunks taken from the dense retriever.")
-    bm25_k: int = Field(default=40, ge=1, description="Chunks taken from BM25.")
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
-    top_k: int = Field(default=12, ge=1, description="Fused chunks handed to the answer engine.")
-    top_docs: int = Field(default=5, ge=1, description="Documents the engine reads evidence from.")
-    chunk_tokens: int = Field(default=200, ge=32, description="Narrative chunk size (tokens).")
-    chunk_overlap: int = Field(default=20, ge=0, description="Narrative chunk overlap (tokens).")
-    max_question_chars: int = Field(default=2000, ge=10, description="Longest accepted question.")
-    embed_batch_size: int = Field(default=16, ge=1, description="Small batches pad less: faster on CPU.")
-    default_status: str = Field(
-        default="submitted",
-        description="Status given to documents whose metadata has none (safe: not shown).",
-    )
-    # --- chat UI ---
-    starter_corpus: Path = Field(
-        default=Path(__file__).resolve().parents[1] / "corpus",
-        description="Folder the chat indexes on its first run, when the data directory holds no documents.",
-    )
-    # --- scaling out ---
+    # --- scaling out: a shared Chroma server ---
     chroma_url: str | None = Field(
         default=None,
         description="Chroma server (http://host:port) shared by several GuideQA processes; "
@@ -66,6 +64,24 @@ class Settings(BaseSettings):
     )
     chroma_tenant: str = Field(default="default_tenant", description="Chroma tenant on the server.")
     chroma_database: str = Field(default="default_database", description="Chroma database on the server.")
+    # --- ingest: chunking, embedding, document files ---
+    chunk_tokens: int = Field(default=200, ge=32, description="Narrative chunk size (tokens).")
+    chunk_overlap: int = Field(default=20, ge=0, description="Narrative chunk overlap (tokens).")
+    embed_batch_size: int = Field(default=16, ge=1, description="Small batches pad less: faster on CPU.")
+    default_status: str = Field(
+        default="submitted",
+        description="Status given to documents whose metadata has none (safe: not shown).",
+    )
+    max_document_mb: float = Field(default=50, gt=0, description="Largest document file accepted (MB).")
+    # --- retrieval ---
+    dense_k: int = Field(default=40, ge=1, description="Chunks taken from the dense retriever.")
+    bm25_k: int = Field(default=40, ge=1, description="Chunks taken from BM25.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    top_k: int = Field(default=12, ge=1, description="Fused chunks handed to the answer engine.")
+    top_docs: int = Field(default=5, ge=1, description="Documents the engine reads evidence from.")
+    # --- answering ---
+    engine: str = Field(default="offline", description="Answer engine: offline | openai | llamacpp.")
+    max_question_chars: int = Field(default=2000, ge=10, description="Longest accepted question.")
     # --- LLM engines ---
     llm_base_url: str | None = Field(
         default=None,
@@ -92,15 +108,20 @@ class Settings(BaseSettings):
     llamacpp_model_path: Path | None = Field(default=None, description="GGUF file for the llamacpp engine.")
     llamacpp_n_ctx: int = Field(default=4096, ge=512, description="Context window of the llamacpp engine.")
     llamacpp_threads: int | None = Field(default=None, ge=1, description="CPU threads (default: llama.cpp's).")
-    # --- editor lifecycle, document formats, crash safety ---
-    max_document_mb: float = Field(default=50, gt=0, description="Largest document file accepted (MB).")
-    lock_timeout_s: float = Field(
-        default=30, ge=0, description="How long a write waits for another ingest or editor action (0: fail at once)."
-    )
+    # --- editors: accounts and the one-writer lock ---
     users_file: Path | None = Field(
         default=None, description="Users and bcrypt password hashes (JSON); default <home>/users.json."
     )
+    lock_timeout_s: float = Field(
+        default=30, ge=0, description="How long a write waits for another ingest or editor action (0: fail at once)."
+    )
+    # --- chat UI ---
+    starter_corpus: Path = Field(
+        default=Path(__file__).resolve().parents[1] / "corpus",
+        description="Folder the chat indexes on its first run, when the data directory holds no documents.",
+    )
 
+    # --- paths derived from the data directory ---
     @property
     def max_document_bytes(self) -> int:
         return int(self.max_document_mb * 1_000_000)
