@@ -23,7 +23,7 @@ from assistant.schema import (
 )
 from assistant.support import quote_in, supports
 from core.records import DocRecord, StoredChunk
-from ingest.store import Store
+from store.store import Store
 
 NOT_COVERED = "The approved guideline corpus does not cover this question."
 

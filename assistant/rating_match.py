@@ -22,7 +22,7 @@ from assistant.retrieval import Retrieval
 from assistant.thresholds import Stated, compare, thresholds
 from core.records import RatingRow
 from core.textnorm import terms
-from ingest.store import Store
+from store.store import Store
 
 W_PROCEDURE = 1.0
 W_SCENARIO = 2.0

@@ -15,7 +15,7 @@ import numpy as np
 from assistant.query import ParsedQuestion
 from core.records import StoredChunk
 from core.textnorm import terms
-from ingest.store import Store
+from store.store import Store
 
 CODE_BOOST_RANKS = 2.0  # a code match is worth this many first-place votes
 _EMBED_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guideqa-embed")

@@ -10,7 +10,7 @@ from assistant.query import check_question, parse_question
 from assistant.retrieval import retrieve
 from assistant.schema import Answer
 from core.settings import Settings
-from ingest.store import Store
+from store.store import Store
 
 
 class NoIndexError(RuntimeError):

@@ -89,7 +89,7 @@ def _open_evalset(evalset_dir: Path, home: Path) -> tuple[Any, list[str]]:
     settings = evalset_settings(Settings(home=home), evalset)
     if not settings.manifest_path.exists():
         from ingest.pipeline import ingest_paths
-        from ingest.store import Store
+        from store.store import Store
 
         print(f"bench: no index in {settings.home}; ingesting {evalset.corpus} (slow, once)", file=sys.stderr)
         store = Store(settings)
@@ -111,7 +111,7 @@ def phase_answer(args: argparse.Namespace) -> dict[str, Any]:
     """Warm `ask` latency and, question by question, the retrieval floor it is measured against."""
     from assistant.service import Assistant
     from core.textnorm import terms
-    from ingest.store import Store
+    from store.store import Store
 
     settings, questions = _open_evalset(Path(args.evalset), Path(args.home))
     store = Store(settings)
@@ -162,10 +162,10 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
     from core.records import Status
     from core.settings import Settings
     from evals.evalset import load_evalset
-    from ingest.bert_encoder import DEFAULT_THREADS
     from ingest.documents import discover
     from ingest.pipeline import ingest_paths
-    from ingest.store import Store
+    from store.bert_encoder import DEFAULT_THREADS
+    from store.store import Store
 
     evalset = load_evalset(Path(args.evalset))
     files = discover([evalset.corpus])[: args.ingest_docs]

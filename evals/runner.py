@@ -29,9 +29,9 @@ from evals.evalset import Evalset, corpus_hash, load_evalset, stratified_sample
 from evals.metrics import summarise
 from evals.plots import write_plots
 from evals.report import write_markdown
-from ingest.manifest import Manifest
 from ingest.pipeline import ingest_paths
-from ingest.store import Store
+from store.manifest import Manifest
+from store.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

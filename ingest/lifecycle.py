@@ -21,10 +21,10 @@ from typing import Any
 
 from core.records import DocRecord, DocumentError, Status
 from ingest.documents import load_document
-from ingest.lock import write_lock
-from ingest.pipeline import index_revision, rebuild_bm25, reconcile, remove_document, sync_vectors
-from ingest.store import Store
+from ingest.pipeline import index_revision
 from ingest.users import User, require_editor
+from store.lock import write_lock
+from store.store import Store, rebuild_bm25, reconcile, remove_document, sync_vectors
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {

@@ -13,8 +13,8 @@ and serves nothing half-written:
    transaction also records a pending Chroma sync for the document);
 3. sync Chroma's per-chunk ``status`` with the manifest and delete vectors of retired revisions.
 A crash after 1 leaves vectors no manifest row lists: retrieval ignores them and
-:func:`reconcile` deletes them. A crash after 2 leaves a pending sync that :func:`reconcile`
-replays. Every ingest and editor action runs under :func:`ingest.lock.write_lock`. A document that
+:func:`store.store.reconcile` deletes them. A crash after 2 leaves a pending sync that it
+replays. Every ingest and editor action runs under :func:`store.lock.write_lock`. A document that
 fails to load keeps its previously indexed revisions untouched.
 """
 
@@ -24,19 +24,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from core.records import DocumentError, DocumentMeta, LoadedDocument, Status
+from core.records import DocumentError, LoadedDocument, Status
 from core.textnorm import RULES_DIGEST, terms
-from ingest.bm25_index import BM25Index
 from ingest.chunking import chunk_blocks
 from ingest.documents import discover, load_document
 from ingest.evidence import extract_criteria, extract_rating_rows
-from ingest.lock import write_lock
 from ingest.parsing import parse_body
-from ingest.store import Store
+from store.lock import write_lock
+from store.store import Store, chunk_metadata, rebuild_bm25, reconcile, remove_document, sync_vectors
 
 Progress = Callable[[str, str], None]  # (event, doc_id or path)
 
@@ -64,29 +62,6 @@ class IngestReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.status_changed or self.orphans_deleted)
-
-
-def chunk_metadata(
-    meta: DocumentMeta, kind: str, ordinal: int, section: list[str] | str, rev: int = 1, status: str | None = None
-) -> dict[str, Any]:
-    """What every chunk carries in the vector store: its revision's metadata and its section path.
-
-    ``status`` is the revision's status; it equals ``approved`` exactly for the served revision's
-    chunks, which is what the vector query filters on.
-    """
-    return {
-        "doc_id": meta.doc_id,
-        "rev": rev,
-        "status": status or meta.status.value,
-        "title": meta.title,
-        "publisher": meta.publisher,
-        "year": meta.year or 0,
-        "version": meta.version,
-        "codes": ",".join(meta.codes.all()),
-        "kind": kind,
-        "ordinal": ordinal,
-        "section": section if isinstance(section, str) else " › ".join(section),
-    }
 
 
 def revision_chunk_id(chunk_id: str, rev: int) -> str:
@@ -140,76 +115,6 @@ def index_revision(store: Store, doc: LoadedDocument, rev: int, *, actor: str, n
         store.vectors.delete_ids(stale)
     sync_vectors(store, doc_id)
     return len(need)
-
-
-def sync_vectors(store: Store, doc_id: str) -> None:
-    """Make Chroma's per-chunk status match the manifest for one document; drop retired revisions' vectors.
-
-    Live revisions are flipped first and retired ones deleted after, so during an approval the
-    dense retriever always sees at least one revision (the manifest decides which one answers).
-    """
-    records = sorted(store.manifest.revisions(doc_id), key=lambda r: r.status == Status.retired.value)
-    for record in records:
-        ids = store.manifest.rev_chunk_ids(doc_id, record.rev)
-        if not ids:
-            continue
-        if record.status == Status.retired.value:
-            store.vectors.delete_ids(ids)
-        else:
-            present = store.vectors.metadata(ids)
-            changed = [i for i in ids if i in present and present[i].get("status") != record.status]
-            if changed:
-                store.vectors.update_metadata(changed, [{"status": record.status, "rev": record.rev} for _ in changed])
-    store.manifest.clear_pending_sync(doc_id)
-    store.invalidate()
-
-
-def remove_document(store: Store, doc_id: str, *, actor: str, note: str = "") -> None:
-    """Purge every chunk of every revision of a document; its audit history stays."""
-    ids = [
-        cid for record in store.manifest.revisions(doc_id) for cid in store.manifest.rev_chunk_ids(doc_id, record.rev)
-    ]
-    store.manifest.delete_document(doc_id, actor=actor, note=note)
-    store.vectors.delete_ids(ids)
-    store.vectors.delete_doc(doc_id)
-    store.invalidate()
-
-
-def reconcile(store: Store) -> int:
-    """Replay pending status syncs, then make the vector store hold exactly the manifest's live chunks.
-
-    Returns the number of vectors deleted or re-added.
-    """
-    for doc_id in store.manifest.pending_sync():
-        sync_vectors(store, doc_id)
-    in_manifest = store.manifest.chunk_ids()
-    in_vectors = store.vectors.ids()
-    orphans = sorted(in_vectors - in_manifest)
-    if orphans:
-        store.vectors.delete_ids(orphans)
-    missing = in_manifest - in_vectors
-    if missing:
-        stored = store.manifest.chunks(missing)
-        by_rev: dict[tuple[str, int], list[str]] = {}
-        for cid, chunk in stored.items():
-            by_rev.setdefault((chunk.doc_id, chunk.rev), []).append(cid)
-        for (doc_id, rev), ids in by_rev.items():
-            texts = dict(store.manifest.embed_texts(doc_id, rev))
-            record = store.manifest.revision(doc_id, rev)
-            assert record is not None
-            vectors = store.embedder.embed([texts[cid] for cid in ids])
-            metas = [
-                chunk_metadata(record.meta, stored[c].kind, stored[c].ordinal, stored[c].section, rev) for c in ids
-            ]
-            store.vectors.upsert(ids, vectors, metas)
-    return len(orphans) + len(missing)
-
-
-def rebuild_bm25(store: Store) -> BM25Index:
-    ids, corpus_terms, doc_ids = store.manifest.all_terms()
-    index = BM25Index.build(ids, corpus_terms, doc_ids)
-    store.publish_bm25(index)
-    return index
 
 
 def _under(path: Path, roots: list[Path]) -> bool:

@@ -10,7 +10,7 @@ import pytest
 from core.records import Status
 from core.settings import Settings, apply_offline_defaults
 from ingest.pipeline import ingest_paths
-from ingest.store import Store
+from store.store import Store
 
 # The test process is an entry point: the model libraries' offline defaults, before any of them is imported.
 apply_offline_defaults()

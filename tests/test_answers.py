@@ -7,7 +7,7 @@ import pytest
 from assistant.schema import CriterionStatus, Determination
 from assistant.service import Assistant
 from assistant.support import supports
-from ingest.store import Store
+from store.store import Store
 from tests.conftest import SEED_QUESTION
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.embedders import build_embedder
+from store.embedders import build_embedder
 from tests.conftest import FIXTURE_CORPUS, SEED_QUESTION
 
 

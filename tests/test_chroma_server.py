@@ -20,8 +20,8 @@ from assistant.service import Assistant
 from core.records import Status
 from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from ingest.store import Store
-from ingest.vector_store import ChromaServerError, chroma_client
+from store.store import Store
+from store.vector_store import ChromaServerError, chroma_client
 from tests.conftest import FIXTURE_CORPUS
 from tests.servers import free_port, stop
 

@@ -21,8 +21,8 @@ from assistant.retrieval import retrieve
 from assistant.schema import Answer, Determination
 from assistant.sentences import split_sentences
 from core.settings import Settings
-from ingest.store import Store
-from ingest.vector_store import ChromaVectorStore, InMemoryVectorStore
+from store.store import Store
+from store.vector_store import ChromaVectorStore, InMemoryVectorStore
 from tests.llm_doubles import ScriptedClient, ScriptedOpenAIServer, obedient_reply, obedient_server_reply
 from tests.llm_extra import smollm2_or_skip
 

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 
 from core.records import Status
 from core.settings import Settings
-from ingest.lock import LockBusyError
 from ingest.pipeline import INDEXING, ingest_paths
-from ingest.store import Store
+from store.lock import LockBusyError
+from store.store import Store
 from tests.conftest import FIXTURE_CORPUS, ROOT
 from ui.cli import cli
 
@@ -34,7 +34,7 @@ from core.records import Status
 from core.settings import Settings, apply_offline_defaults
 apply_offline_defaults()
 from ingest.pipeline import ingest_paths
-from ingest.store import Store
+from store.store import Store
 
 def progress(event, item):
     print(event, item, flush=True)
@@ -167,7 +167,7 @@ import sys, time
 from pathlib import Path
 from core.settings import Settings, apply_offline_defaults
 apply_offline_defaults()
-from ingest.lock import write_lock
+from store.lock import write_lock
 with write_lock(Settings(home=Path(sys.argv[1]))):
     print("held", flush=True)
     time.sleep(60)

@@ -16,8 +16,8 @@ from core.records import Status
 from core.settings import Settings
 from ingest import lifecycle
 from ingest.pipeline import ingest_paths
-from ingest.store import Store
 from ingest.users import User, add_user
+from store.store import Store
 from tests.conftest import FIXTURE_CORPUS
 from ui import auth
 from ui.editor_page import add_upload

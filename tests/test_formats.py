@@ -18,8 +18,8 @@ from core.settings import Settings
 from ingest import lifecycle
 from ingest.documents import load_document
 from ingest.pipeline import ingest_paths
-from ingest.store import Store
 from ingest.users import User
+from store.store import Store
 from tests.conftest import FIXTURE_CORPUS
 
 EDITOR = User("erin", "editor")

@@ -9,7 +9,7 @@ import pytest
 
 from core.records import Status
 from ingest.pipeline import ingest_paths
-from ingest.store import Store
+from store.store import Store
 from tests.conftest import FIXTURE_CORPUS
 
 

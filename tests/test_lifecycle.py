@@ -17,9 +17,9 @@ from core.records import DocumentError, Status
 from core.settings import Settings
 from ingest import lifecycle
 from ingest.lifecycle import LifecycleError
-from ingest.pipeline import ingest_paths, reconcile
-from ingest.store import Store
+from ingest.pipeline import ingest_paths
 from ingest.users import User
+from store.store import Store, reconcile
 from tests.conftest import FIXTURE_CORPUS
 
 EDITOR = User("erin", "editor")

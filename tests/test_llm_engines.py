@@ -23,7 +23,7 @@ from assistant.retrieval import retrieve
 from assistant.schema import Answer, Determination
 from assistant.support import quote_in, supports
 from core.settings import Settings
-from ingest.store import Store
+from store.store import Store
 from tests.llm_doubles import (
     ScriptedClient,
     ScriptedOpenAIServer,

@@ -16,11 +16,11 @@ import pytest
 from assistant.service import Assistant
 from core.records import Status
 from core.settings import Settings
-from ingest.embedders import build_embedder
-from ingest.manifest import SCHEMA_VERSION
 from ingest.pipeline import ingest_paths
-from ingest.store import Store
-from ingest.vector_store import build_vector_store
+from store.embedders import build_embedder
+from store.manifest import SCHEMA_VERSION
+from store.store import Store
+from store.vector_store import build_vector_store
 from tests.conftest import FIXTURE_CORPUS, FIXTURES
 
 SCHEMA1_SQL = FIXTURES / "schema1" / "manifest.sql"

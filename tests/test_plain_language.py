@@ -19,7 +19,7 @@ from assistant.plain_language import (
 from assistant.schema import Answer
 from assistant.service import Assistant
 from core.settings import Settings
-from ingest.manifest import Manifest
+from store.manifest import Manifest
 from tests.conftest import SEED_QUESTION
 
 PUBLIC_SOURCES = ("MedlinePlus", "NCI Dictionary", "NIAMS", "NIDDK", "NIH")

@@ -15,7 +15,7 @@ from assistant.service import Assistant
 from core.records import Status
 from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from ingest.store import Store
+from store.store import Store
 from tests.conftest import SHARED
 
 ACR = SHARED / "evalsets" / "acr-appropriateness"

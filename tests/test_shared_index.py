@@ -13,8 +13,8 @@ from pathlib import Path
 from core.records import Status
 from core.settings import Settings
 from ingest.pipeline import ingest_paths
-from ingest.store import BM25_GENERATION, Store
-from ingest.vector_store import InMemoryVectorStore
+from store.store import BM25_GENERATION, Store
+from store.vector_store import InMemoryVectorStore
 from tests.conftest import FIXTURE_CORPUS
 
 

@@ -36,7 +36,7 @@ class PageError(Exception):
 
 def ensure_index(settings: Settings) -> None:
     """First run: index ``settings.starter_corpus`` (its documents are approved), with a progress bar."""
-    from ingest.manifest import Manifest
+    from store.manifest import Manifest
 
     if settings.manifest_path.exists():
         manifest = Manifest(settings.manifest_path)
@@ -46,7 +46,7 @@ def ensure_index(settings: Settings) -> None:
         finally:
             manifest.close()
     from ingest.pipeline import ingest_paths
-    from ingest.store import Store
+    from store.store import Store
 
     with st.status("First run: indexing the starter guideline corpus…", expanded=True) as status:
         bar = st.progress(0.0, text="loading the embedding model")

@@ -21,8 +21,8 @@ from core.settings import Settings, apply_offline_defaults, get_settings
 
 if TYPE_CHECKING:
     from core.records import DocRecord
-    from ingest.store import Store
     from ingest.users import User
+    from store.store import Store
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -66,9 +66,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> N
     approved, the approved revision keeps answering until an editor approves the new one. A
     removed file's document is dropped. Only --status changes the status of an unchanged document.
     """
-    from ingest.lock import LockBusyError
     from ingest.pipeline import ingest_paths
-    from ingest.store import Store
+    from store.lock import LockBusyError
+    from store.store import Store
 
     targets = list(paths) or [Path("corpus")]
     for p in targets:
@@ -122,7 +122,7 @@ def docs() -> None:
 
 
 def _store(ctx: click.Context) -> Store:
-    from ingest.store import Store
+    from store.store import Store
 
     settings = _settings(ctx)
     if not settings.manifest_path.exists():
@@ -164,7 +164,7 @@ _user_option = click.option(
 def _editor_errors() -> Iterator[None]:
     """Every refusal of an editor action becomes one clear line and exit code 2."""
     from ingest.lifecycle import LifecycleError
-    from ingest.lock import LockBusyError
+    from store.lock import LockBusyError
 
     try:
         yield
@@ -257,7 +257,7 @@ def docs_add(
 ) -> None:
     """Add a document (Markdown, HTML, PDF, DOCX, text) as submitted; --revise adds a new revision."""
     from ingest.lifecycle import add_document
-    from ingest.store import Store
+    from store.store import Store
 
     meta: dict[str, str] = {}
     for item in metas:

@@ -20,9 +20,9 @@ from core.records import DocumentError
 from core.settings import Settings
 from ingest import lifecycle
 from ingest.documents import SUPPORTED_SUFFIXES
-from ingest.lock import LockBusyError
-from ingest.store import Store
 from ingest.users import User
+from store.lock import LockBusyError
+from store.store import Store
 from ui import auth
 
 META_FIELDS = ("doc_id", "title", "publisher", "year", "version", "effective_date", "source_url", "codes", "topics")

@@ -8,7 +8,7 @@ from typing import Protocol
 from assistant.query import ParsedQuestion
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer
-from ingest.store import Store
+from store.store import Store
 
 
 @dataclass

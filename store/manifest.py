@@ -15,7 +15,7 @@ cheaply) is flipped *after* that commit. Until the flip lands a dense hit of the
 dropped by :meth:`Manifest.chunks` (``served=True`` joins on ``served_rev``), so a question
 never mixes two revisions, and :meth:`Manifest.snapshot` gives one question one consistent read.
 A crash between commit and flip leaves a row in ``pending_sync`` that the next ingest or
-lifecycle action replays (see :func:`ingest.pipeline.sync_vectors`).
+lifecycle action replays (see :func:`store.store.sync_vectors`).
 
 Migration. A schema-1 manifest (one row per document, no revisions) is upgraded in place the
 first time it is opened: every document becomes revision 1 with its status, every chunk keeps

