@@ -3,7 +3,7 @@
 A file whose content differs from its document's newest revision becomes a new revision (n+1);
 its status comes from ``--status``, else the file, else ``settings.default_status``. A new revision
 that is not approved is indexed but not served: the approved one keeps answering until an
-editor approves the new one (:mod:`ingest.lifecycle`). Unchanged content costs nothing.
+editor approves the new one (:mod:`editorial.lifecycle`). Unchanged content costs nothing.
 
 Order of writes for one revision, chosen so a crash (even ``kill -9``) at any point loses nothing
 and serves nothing half-written:

@@ -436,7 +436,7 @@ class Manifest:
     ) -> list[int]:
         """Change one revision's status (default: the one readers see), audited; returns revisions retired.
 
-        No transition rules here: :mod:`ingest.lifecycle` decides which moves an editor may make.
+        No transition rules here: :mod:`editorial.lifecycle` decides which moves an editor may make.
         """
         record = self.revision(doc_id, rev) if rev is not None else self.get(doc_id)
         if record is None:

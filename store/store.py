@@ -139,7 +139,7 @@ class Store:
         """Change the status of the revision readers see, in the manifest (audited) and then in Chroma.
 
         A low-level move without transition rules, for operators and tests; editors go through
-        :mod:`ingest.lifecycle`.
+        :mod:`editorial.lifecycle`.
         """
         self.manifest.set_status(doc_id, status, actor=actor, note=note)
         sync_vectors(self, doc_id)

@@ -14,9 +14,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.records import Status
 from core.settings import Settings
-from ingest import lifecycle
+from editorial import lifecycle
+from editorial.catalog import Catalog
+from editorial.users import User, add_user
 from ingest.pipeline import ingest_paths
-from ingest.users import User, add_user
 from store.store import Store
 from tests.conftest import FIXTURE_CORPUS
 from ui import auth
@@ -111,14 +112,15 @@ def test_the_compare_tab_shows_both_revisions_side_by_side(home):
 
 
 def test_the_upload_action_adds_a_submitted_revision_and_refuses_without_the_role(home):
-    store = Store(Settings(home=home, embedder="hashing"))
+    settings = Settings(home=home, embedder="hashing")
+    catalog, store = Catalog(settings), Store(settings)
     data = b"Colonoscopy every ten years from age 45."
     form = {"doc_id": "colon", "title": "Colorectal screening", "publisher": "Test Society", "year": ""}
     for user in (None, User("paul", "physician")):
         with pytest.raises(PermissionError, match="requires an editor"):
-            add_upload(store, user, "colon.txt", data, form, revise=False)
+            add_upload(catalog, user, "colon.txt", data, form, revise=False)
     assert store.manifest.head("colon") is None and not (home / "uploads").exists()
-    result = add_upload(store, User("erin", "editor"), "colon.txt", data, form, revise=False)
+    result = add_upload(catalog, User("erin", "editor"), "colon.txt", data, form, revise=False)
     assert result.cited_as == "colon@1" and result.status == "submitted"
     assert store.manifest.head("colon").meta.title == "Colorectal screening"
 

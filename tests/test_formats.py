@@ -15,10 +15,10 @@ from pypdf import PdfReader, PdfWriter
 
 from core.records import DocumentError, Status
 from core.settings import Settings
-from ingest import lifecycle
+from editorial import lifecycle
+from editorial.users import User
 from ingest.documents import load_document
 from ingest.pipeline import ingest_paths
-from ingest.users import User
 from store.store import Store
 from tests.conftest import FIXTURE_CORPUS
 

@@ -15,10 +15,10 @@ import pytest
 from assistant.service import Assistant
 from core.records import DocumentError, Status
 from core.settings import Settings
-from ingest import lifecycle
-from ingest.lifecycle import LifecycleError
+from editorial import lifecycle
+from editorial.lifecycle import LifecycleError
+from editorial.users import User
 from ingest.pipeline import ingest_paths
-from ingest.users import User
 from store.store import Store, reconcile
 from tests.conftest import FIXTURE_CORPUS
 

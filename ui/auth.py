@@ -1,7 +1,7 @@
 """Log-in for the Streamlit app: who is using it, and whether they may change the corpus.
 
 Accounts are the ones ``guideqa users add`` writes (bcrypt hashes in ``settings.users_path``);
-the role check itself lives in the core (:func:`ingest.users.require_editor`), which every
+the role check itself lives in :func:`editorial.users.require_editor`, which every
 editor action calls, so this module only decides who is logged in. A physician, or nobody,
 can ask questions; only an editor sees or can use the editor actions.
 """
@@ -9,8 +9,8 @@ can ask questions; only an editor sees or can use the editor actions.
 from __future__ import annotations
 
 from core.settings import Settings, get_settings
-from ingest import users as _users
-from ingest.users import Role, User, UsersFileError, require_editor
+from editorial import users as _users
+from editorial.users import Role, User, UsersFileError, require_editor
 
 __all__ = [
     "Role",

@@ -21,8 +21,8 @@ from core.settings import Settings, apply_offline_defaults, get_settings
 
 if TYPE_CHECKING:
     from core.records import DocRecord
-    from ingest.users import User
-    from store.store import Store
+    from editorial.catalog import Catalog
+    from editorial.users import User
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -121,18 +121,18 @@ def docs() -> None:
     """
 
 
-def _store(ctx: click.Context) -> Store:
-    from store.store import Store
+def _catalog(ctx: click.Context) -> Catalog:
+    from editorial.catalog import Catalog
 
     settings = _settings(ctx)
     if not settings.manifest_path.exists():
         raise UserError(f"no index in {settings.home}: run `guideqa ingest` or `guideqa docs add` first")
-    return Store(settings)
+    return Catalog(settings)
 
 
 def _acting_user(ctx: click.Context, name: str | None) -> User:
     """The verified user the command acts as; a wrong password or an unknown user is refused."""
-    from ingest.users import UsersFileError, load_users, verify
+    from editorial.users import UsersFileError, load_users, verify
 
     settings = _settings(ctx)
     if not name:
@@ -163,12 +163,11 @@ _user_option = click.option(
 @contextmanager
 def _editor_errors() -> Iterator[None]:
     """Every refusal of an editor action becomes one clear line and exit code 2."""
-    from ingest.lifecycle import LifecycleError
-    from store.lock import LockBusyError
+    from editorial.catalog import REFUSALS
 
     try:
         yield
-    except (PermissionError, LifecycleError, DocumentError, LockBusyError) as exc:
+    except REFUSALS as exc:
         raise UserError(str(exc)) from exc
 
 
@@ -195,19 +194,16 @@ def docs_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
 
     --status S lists documents whose newest revision is in S (approved: whose served one is).
     """
-    store = _store(ctx)
-    shown = store.manifest.documents()
-    heads = {r.doc_id: r for r in store.manifest.heads()}
-    if status:
-        shown = [r for r in shown if heads[r.doc_id].status == status or (status == "approved" and r.served)]
+    catalog = _catalog(ctx)
+    shown = catalog.documents(status)
     if as_json:
-        click.echo(json.dumps([{**_row(r), "newest": heads[r.doc_id].cited_as} for r in shown], indent=2))
+        click.echo(json.dumps([{**_row(d.record), "newest": d.newest.cited_as} for d in shown], indent=2))
         return
-    table = Table(title=f"{len(shown)} documents in {store.settings.home}")
+    table = Table(title=f"{len(shown)} documents in {catalog.settings.home}")
     for col in ("doc_id", "served", "status", "newest", "version", "year", "chunks", "title"):
         table.add_column(col)
-    for r in shown:
-        head = heads[r.doc_id]
+    for d in shown:
+        r, head = d.record, d.newest
         newest = f"@{head.rev} {head.status}" if head.rev != r.rev else ""
         table.add_row(
             r.doc_id,
@@ -228,8 +224,7 @@ def docs_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
 @click.pass_context
 def docs_show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
     """Every stored revision of a document, with its metadata, status and whether it is served."""
-    store = _store(ctx)
-    revisions = store.manifest.revisions(doc_id)
+    revisions = _catalog(ctx).show(doc_id).revisions
     if not revisions:
         raise UserError(f"no document '{doc_id}' (see `guideqa docs list`)")
     if as_json:
@@ -256,8 +251,7 @@ def docs_add(
     ctx: click.Context, file: Path, metas: tuple[str, ...], revise: bool, note: str, user_name: str | None
 ) -> None:
     """Add a document (Markdown, HTML, PDF, DOCX, text) as submitted; --revise adds a new revision."""
-    from ingest.lifecycle import add_document
-    from store.store import Store
+    from editorial.catalog import Catalog
 
     meta: dict[str, str] = {}
     for item in metas:
@@ -267,7 +261,7 @@ def docs_add(
         meta[key.strip()] = value.strip()
     user = _acting_user(ctx, user_name)
     with _editor_errors():
-        result = add_document(Store(_settings(ctx)), user, file, meta, revise=revise, note=note)
+        result = Catalog(_settings(ctx)).add(user, file, meta, revise=revise, note=note)
     if not result.created:
         err.print(f"unchanged: {file} is already stored as {result.cited_as} ({result.status})")
         return
@@ -285,12 +279,10 @@ def _transition_command(action: str, help_text: str) -> None:
     @_user_option
     @click.pass_context
     def command(ctx: click.Context, doc_id: str, note: str, user_name: str | None) -> None:
-        from ingest.lifecycle import transition
-
-        store = _store(ctx)
+        catalog = _catalog(ctx)
         user = _acting_user(ctx, user_name)
         with _editor_errors():
-            record = transition(store, user, doc_id, action, note)
+            record = catalog.transition(user, doc_id, action, note)
         err.print(f"{record.cited_as} is now {record.status}")
 
 
@@ -309,14 +301,12 @@ _transition_command("retire", "Retire the served revision (else the newest): phy
 @click.pass_context
 def docs_delete(ctx: click.Context, doc_id: str, note: str, yes: bool, user_name: str | None) -> None:
     """Purge a document: every chunk of every revision (its audit history stays)."""
-    from ingest.lifecycle import delete_document
-
-    store = _store(ctx)
+    catalog = _catalog(ctx)
     user = _acting_user(ctx, user_name)
     if not yes:
         click.confirm(f"delete every revision of {doc_id}?", abort=True, err=True)
     with _editor_errors():
-        delete_document(store, user, doc_id, note)
+        catalog.delete(user, doc_id, note)
     err.print(f"deleted {doc_id}")
 
 
@@ -327,10 +317,8 @@ def docs_delete(ctx: click.Context, doc_id: str, note: str, yes: bool, user_name
 @click.pass_context
 def docs_diff(ctx: click.Context, doc_id: str, v1: int, v2: int) -> None:
     """A unified diff of two revisions' indexed text."""
-    from ingest.lifecycle import diff
-
     with _editor_errors():
-        lines = diff(_store(ctx), doc_id, v1, v2)
+        lines = _catalog(ctx).diff(doc_id, v1, v2)
     click.echo("\n".join(lines) if lines else f"{doc_id}@{v1} and @{v2} index the same text")
 
 
@@ -340,7 +328,7 @@ def docs_diff(ctx: click.Context, doc_id: str, v1: int, v2: int) -> None:
 @click.pass_context
 def docs_history(ctx: click.Context, doc_id: str, as_json: bool) -> None:
     """The audit log of a document: every transition, who made it, when, with its note."""
-    entries = _store(ctx).manifest.history(doc_id)
+    entries = _catalog(ctx).history(doc_id)
     if not entries:
         raise UserError(f"no history for '{doc_id}'")
     if as_json:
@@ -368,7 +356,7 @@ def users() -> None:
 @click.pass_context
 def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
     """Create or update a user; the password is prompted (twice) and stored only as a bcrypt hash."""
-    from ingest.users import UsersFileError, add_user
+    from editorial.users import UsersFileError, add_user
 
     settings = _settings(ctx)
     if password_stdin:
@@ -386,7 +374,7 @@ def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) ->
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
     """Users and their roles (never their hashes)."""
-    from ingest.users import load_users
+    from editorial.users import load_users
 
     for user in load_users(_settings(ctx).users_path).values():
         click.echo(f"{user.name}\t{user.role}")

@@ -1,9 +1,11 @@
 """The Streamlit editor area: upload with metadata, the review queue, side-by-side diffs, approve / reject / retire.
 
 ``render_editor(settings)`` is self-contained: with no editor logged in it shows only a log-in
-form, and none of the editor actions exists on the page. Every action goes through
-:mod:`ingest.lifecycle`, which checks the editor role again, takes the write lock and writes the
-audit log, so the page adds no path around those rules.
+form, and none of the editor actions exists on the page. The page reads and acts through
+:class:`editorial.catalog.Catalog` (as ``guideqa docs`` does): every action goes through
+:mod:`editorial.lifecycle`, which checks the editor role again, takes the write lock and writes the
+audit log, and the review queue offers exactly the actions the catalog says each status allows,
+so the page adds no path around those rules and restates none of them.
 """
 
 from __future__ import annotations
@@ -18,16 +20,22 @@ import streamlit as st
 
 from core.records import DocumentError
 from core.settings import Settings
-from ingest import lifecycle
+from editorial import lifecycle
+from editorial.catalog import REFUSALS, Catalog
+from editorial.users import User
 from ingest.documents import SUPPORTED_SUFFIXES
-from ingest.users import User
-from store.lock import LockBusyError
-from store.store import Store
 from ui import auth
 
 META_FIELDS = ("doc_id", "title", "publisher", "year", "version", "effective_date", "source_url", "codes", "topics")
 FLASH_KEY = "editor_flash"
-_REFUSALS = (PermissionError, lifecycle.LifecycleError, DocumentError, LockBusyError)
+# Button labels of the lifecycle actions; which actions a revision allows comes from the catalog.
+ACTION_LABELS = {
+    "submit": "Resubmit",
+    "review": "Start review",
+    "approve": "Approve",
+    "reject": "Reject",
+    "retire": "Retire",
+}
 
 
 def save_upload(settings: Settings, name: str, data: bytes) -> Path:
@@ -41,25 +49,22 @@ def save_upload(settings: Settings, name: str, data: bytes) -> Path:
 
 
 def add_upload(
-    store: Store, user: User | None, name: str, data: bytes, form: dict[str, Any], *, revise: bool, note: str = ""
+    catalog: Catalog, user: User | None, name: str, data: bytes, form: dict[str, Any], *, revise: bool, note: str = ""
 ) -> lifecycle.AddResult:
     """The upload form's action: metadata fields left empty fall back to what the file holds."""
     meta = {k: str(v).strip() for k, v in form.items() if k in META_FIELDS and str(v or "").strip()}
     auth.require_editor(user)  # refuse before anything is written to disk
-    if len(data) > store.settings.max_document_bytes:
-        raise DocumentError(name, f"is over the {store.settings.max_document_mb:g} MB limit")
-    path = save_upload(store.settings, name, data)
-    return lifecycle.add_document(store, user, path, meta, revise=revise, note=note)
+    settings = catalog.settings
+    if len(data) > settings.max_document_bytes:
+        raise DocumentError(name, f"is over the {settings.max_document_mb:g} MB limit")
+    path = save_upload(settings, name, data)
+    return catalog.add(user, path, meta, revise=revise, note=note)
 
 
-def _store(settings: Settings) -> Store:
-    return Store(settings)
-
-
-def _act(store: Store, user: User, doc_id: str, action: str, note: str) -> None:
+def _act(catalog: Catalog, user: User, doc_id: str, action: str, note: str) -> None:
     try:
-        record = lifecycle.transition(store, user, doc_id, action, note)
-    except _REFUSALS as exc:
+        record = catalog.transition(user, doc_id, action, note)
+    except REFUSALS as exc:
         st.error(str(exc))
         return
     # Redraw at once so the queue shows the new state; the message survives the rerun.
@@ -67,7 +72,7 @@ def _act(store: Store, user: User, doc_id: str, action: str, note: str) -> None:
     st.rerun()
 
 
-def _upload(store: Store, user: User) -> None:
+def _upload(catalog: Catalog, user: User) -> None:
     st.subheader("Add a document or a revision")
     with st.form("upload", clear_on_submit=False):
         upload = st.file_uploader("File", type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES])
@@ -83,8 +88,8 @@ def _upload(store: Store, user: User) -> None:
         st.error("Choose a file first.")
         return
     try:
-        result = add_upload(store, user, upload.name, upload.getvalue(), form, revise=revise, note=note)
-    except _REFUSALS as exc:
+        result = add_upload(catalog, user, upload.name, upload.getvalue(), form, revise=revise, note=note)
+    except REFUSALS as exc:
         st.error(str(exc))
         return
     if result.created:
@@ -93,53 +98,48 @@ def _upload(store: Store, user: User) -> None:
     st.info(f"Unchanged: this content is already stored as {result.cited_as} ({result.status}).")
 
 
-def _queue(store: Store, user: User) -> None:
+def _queue(catalog: Catalog, user: User) -> None:
     st.subheader("Review queue")
-    pending = [r for r in store.manifest.heads() if r.status in ("submitted", "under_review", "rejected")]
-    if not pending:
+    entries = catalog.queue()
+    if not entries:
         st.info("Nothing waits for review.")
-    for record in pending:
-        served = store.manifest.get(record.doc_id)
-        serving = f"; serving @{served.rev}" if served is not None and served.served else "; nothing served yet"
+    for entry in entries:
+        record = entry.record
+        serving = f"; serving @{entry.served.rev}" if entry.served is not None else "; nothing served yet"
         st.markdown(f"**{record.cited_as}** · {record.status}{serving} · {record.meta.title}")
         note = st.text_input("Note", key=f"note_{record.doc_id}")
         buttons = st.columns(4)
-        actions = {
-            "submitted": [("review", "Start review"), ("reject", "Reject")],
-            "under_review": [("approve", "Approve"), ("reject", "Reject")],
-            "rejected": [("submit", "Resubmit")],
-        }[record.status]
-        for i, (action, label) in enumerate([*actions, ("retire", "Retire")]):
-            if buttons[i].button(label, key=f"{action}_{record.doc_id}"):
-                _act(store, user, record.doc_id, action, note)
-    served_docs = [r for r in store.manifest.documents() if r.served]
+        for i, action in enumerate(entry.actions):
+            if buttons[i].button(ACTION_LABELS[action], key=f"{action}_{record.doc_id}"):
+                _act(catalog, user, record.doc_id, action, note)
+    served_docs = catalog.served()
     if served_docs:
         st.subheader("Retire a served document")
         choice = st.selectbox("Document", [r.doc_id for r in served_docs], key="retire_doc")
         note = st.text_input("Why", key="retire_note")
-        if st.button("Retire", key="retire_served"):
-            _act(store, user, str(choice), "retire", note)
+        if st.button(ACTION_LABELS["retire"], key="retire_served"):
+            _act(catalog, user, str(choice), "retire", note)
 
 
-def _compare(store: Store) -> None:
+def _compare(catalog: Catalog) -> None:
     st.subheader("Compare two revisions")
-    multi = [r.doc_id for r in store.manifest.documents() if len(store.manifest.revisions(r.doc_id)) > 1]
+    multi = catalog.revised()
     if not multi:
         st.info("No document has two revisions yet.")
         return
     doc_id = str(st.selectbox("Document", multi, key="diff_doc"))
-    revs = [r.rev for r in store.manifest.revisions(doc_id)]
+    revs = [r.rev for r in catalog.show(doc_id).revisions]
     cols = st.columns(2)
     v1 = int(cols[0].selectbox("From", revs, index=len(revs) - 2, key="diff_from"))
     v2 = int(cols[1].selectbox("To", revs, index=len(revs) - 1, key="diff_to"))
-    a, b = lifecycle.revision_lines(store, doc_id, v1), lifecycle.revision_lines(store, doc_id, v2)
+    a, b = catalog.revision_lines(doc_id, v1), catalog.revision_lines(doc_id, v2)
     table = difflib.HtmlDiff(wrapcolumn=70).make_table(a, b, f"{doc_id}@{v1}", f"{doc_id}@{v2}", context=True)
     st.markdown(table, unsafe_allow_html=True)  # HtmlDiff escapes the documents' text
 
 
-def _history(store: Store) -> None:
+def _history(catalog: Catalog) -> None:
     st.subheader("Audit log")
-    docs = [r.doc_id for r in store.manifest.documents()]
+    docs = [d.record.doc_id for d in catalog.documents()]
     if not docs:
         return
     doc_id = str(st.selectbox("Document", docs, key="history_doc"))
@@ -153,7 +153,7 @@ def _history(store: Store) -> None:
                 "who": e.actor,
                 "note": e.note,
             }
-            for e in store.manifest.history(doc_id)
+            for e in catalog.history(doc_id)
         ]
     )
 
@@ -204,20 +204,20 @@ def render_editor(settings: Settings) -> None:
         st.rerun()
     if FLASH_KEY in st.session_state:
         st.success(st.session_state.pop(FLASH_KEY))
-    store = _store(settings)
+    catalog = Catalog(settings)
     try:
         upload, queue, compare, history, feedback = st.tabs(
             ["Upload", "Review queue", "Compare revisions", "History", "Physician feedback"]
         )
         with upload:
-            _upload(store, user)
+            _upload(catalog, user)
         with queue:
-            _queue(store, user)
+            _queue(catalog, user)
         with compare:
-            _compare(store)
+            _compare(catalog)
         with history:
-            _history(store)
+            _history(catalog)
         with feedback:
             _feedback(settings)
     finally:
-        store.close()
+        catalog.close()

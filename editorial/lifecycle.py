@@ -3,7 +3,7 @@
 States of a revision: ``submitted -> under_review -> approved -> retired``, and ``rejected``
 (back to the author with a note; ``submit`` sends it back for review, or ``add --revise``
 replaces it). Only the approved revision of a document is served to physicians. Each function
-here takes the acting :class:`~ingest.users.User` and refuses without the editor role before
+here takes the acting :class:`~editorial.users.User` and refuses without the editor role before
 touching anything; each runs under the data directory's write lock; each transition is written
 to the append-only audit log in the same transaction as the change itself.
 
@@ -14,15 +14,14 @@ newest. Approving revision n retires the previously served revision in the same 
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.records import DocRecord, DocumentError, Status
+from editorial.users import User, require_editor
 from ingest.documents import load_document
 from ingest.pipeline import index_revision
-from ingest.users import User, require_editor
 from store.lock import write_lock
 from store.store import Store, rebuild_bm25, reconcile, remove_document, sync_vectors
 
@@ -34,6 +33,14 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "reject": (frozenset({"submitted", "under_review"}), "rejected"),
     "retire": (frozenset({"submitted", "under_review", "approved", "rejected"}), "retired"),
 }
+# Statuses of a newest revision still under editorial work (the review queue); "add --revise"
+# retires such a revision when a newer one replaces it before approval.
+IN_WORK = ("submitted", "under_review", "rejected")
+
+
+def allowed_actions(status: str) -> tuple[str, ...]:
+    """The actions a revision in ``status`` allows, in :data:`TRANSITIONS` order."""
+    return tuple(action for action, (starts, _) in TRANSITIONS.items() if status in starts)
 
 
 class LifecycleError(ValueError):
@@ -129,7 +136,7 @@ def add_document(
             raise DocumentError(path, f"there is no document '{doc_id}' to revise (drop --revise to add it)", "doc_id")
         rev = head.rev + 1 if head else 1
         superseded = None
-        if head is not None and head.status in ("submitted", "under_review", "rejected") and not head.served:
+        if head is not None and head.status in IN_WORK and not head.served:
             store.manifest.set_status(
                 doc_id, "retired", rev=head.rev, actor=actor.name, note=f"superseded by revision {rev} before approval"
             )
@@ -146,20 +153,3 @@ def delete_document(store: Store, user: User | None, doc_id: str, note: str = ""
         _record(store, doc_id)
         remove_document(store, doc_id, actor=actor.name, note=note)
         rebuild_bm25(store)
-
-
-def revision_lines(store: Store, doc_id: str, rev: int) -> list[str]:
-    """A revision's indexed text as lines: title, version, then each chunk under its section."""
-    record = store.manifest.revision(doc_id, rev)
-    if record is None:
-        raise LifecycleError(f"no revision {doc_id}@{rev}")
-    lines = [f"title: {record.meta.title}", f"version: {record.meta.version}", ""]
-    for chunk in store.manifest.doc_chunks(doc_id, rev):
-        lines.extend([f"[{chunk.section}]", *chunk.text.splitlines(), ""])
-    return lines
-
-
-def diff(store: Store, doc_id: str, v1: int, v2: int) -> list[str]:
-    """A unified diff of two revisions' indexed text (read-only: any user may compare)."""
-    a, b = revision_lines(store, doc_id, v1), revision_lines(store, doc_id, v2)
-    return list(difflib.unified_diff(a, b, fromfile=f"{doc_id}@{v1}", tofile=f"{doc_id}@{v2}", lineterm=""))

@@ -4,7 +4,7 @@ Users live in a JSON file (``settings.users_path``, default ``<home>/users.json`
 name, role and a bcrypt hash of the password; no password or secret is ever stored in code or
 in clear. Roles: ``editor`` may add, revise, review, approve, reject, retire and delete
 documents; ``physician`` may only ask. Every corpus-changing function in
-:mod:`ingest.lifecycle` takes the acting :class:`User` and calls :func:`require_editor` first, so
+:mod:`editorial.lifecycle` takes the acting :class:`User` and calls :func:`require_editor` first, so
 no interface (CLI, Streamlit) can skip the check.
 """
 
