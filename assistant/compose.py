@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from assistant.corpus import CorpusReader
 from assistant.schema import (
     Answer,
     Bullet,
@@ -23,7 +24,6 @@ from assistant.schema import (
 )
 from assistant.support import quote_in, supports
 from core.records import DocRecord, StoredChunk
-from store.store import Store
 
 NOT_COVERED = "The approved guideline corpus does not cover this question."
 
@@ -36,7 +36,7 @@ class _Ref:
 
 @dataclass
 class Draft:
-    store: Store
+    corpus: CorpusReader  # read-only: the exact revision each reference cites
     question: str
     engine: str
     audience: str = "physician"
@@ -78,7 +78,7 @@ class Draft:
         """The exact revision a chunk belongs to (its id names one), so references say ``doc_id@rev``."""
         key = (chunk.doc_id, chunk.rev)
         if key not in cache:
-            record = self.store.manifest.revision(chunk.doc_id, chunk.rev)
+            record = self.corpus.revision(chunk.doc_id, chunk.rev)
             if record is None:
                 raise KeyError(f"document {chunk.doc_id}@{chunk.rev} is no longer indexed")
             cache[key] = record

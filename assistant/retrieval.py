@@ -2,6 +2,12 @@
 
 Documents whose metadata lists a CPT/HCPCS/ICD-10-CM code named in the question are boosted:
 a physician who writes "64635" means the policy that governs 64635.
+
+Retrieval is the one step of answering that reads the store's backends (vectors, BM25, the
+embedder). It also gathers what the rating-row matcher needs as plain records: the rating rows and
+tables of the best documents, each table with the dense similarity of its caption to the
+question's clinical context, and the documents' titles; engines read everything else through a
+:class:`assistant.corpus.CorpusReader`.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.query import ParsedQuestion
-from core.records import StoredChunk
+from core.records import RatingRow, RatingTable, StoredChunk
 from core.textnorm import terms
 from store.store import Store
 
@@ -46,10 +52,20 @@ class Retrieval:
     context_vector: np.ndarray | None = None
     pool: dict[str, Hit] = field(default_factory=dict)  # every fused candidate, by chunk id
     ms: float = 0.0
+    # The rating evidence of the best ``top_docs`` documents, for the rating-row matcher:
+    rating_rows: list[RatingRow] = field(default_factory=list)
+    # ... their tables, each with the dense similarity of its caption to the clinical context,
+    rating_tables: list[tuple[RatingTable, float]] = field(default_factory=list)
+    # ... and the titles of those documents (gathered only when they rate something).
+    titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def doc_ids(self) -> list[str]:
         return [d for d, _ in self.docs]
+
+    def doc_ranks(self) -> dict[str, int]:
+        """Each retrieved document's rank, 0 for the best."""
+        return {d: i for i, (d, _) in enumerate(self.docs)}
 
     def doc_rank(self, doc_id: str) -> int | None:
         for i, (d, _) in enumerate(self.docs):
@@ -107,6 +123,7 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
     }
     ranked = sorted(pool.values(), key=lambda h: -h.score)
     docs = _rank_documents(pool, code_docs, settings.rrf_k)
+    rows, tables, titles = _rating_evidence(store, [d for d, _ in docs][: settings.top_docs], context_vector)
     return Retrieval(
         hits=ranked[: settings.top_k],
         docs=docs,
@@ -115,7 +132,26 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
         context_vector=context_vector,
         pool=pool,
         ms=(time.perf_counter() - started) * 1000,
+        rating_rows=rows,
+        rating_tables=tables,
+        titles=titles,
     )
+
+
+def _rating_evidence(
+    store: Store, doc_ids: list[str], context_vector: np.ndarray
+) -> tuple[list[RatingRow], list[tuple[RatingTable, float]], dict[str, str]]:
+    """The rating rows and tables of these documents (tables scored against the context) and their titles."""
+    rows = store.manifest.rating_rows(doc_ids)
+    if not rows:
+        return [], [], {}
+    tables = [
+        (table, float(v @ context_vector) if v is not None else 0.0)
+        for table, v in store.manifest.rating_tables(doc_ids)
+    ]
+    records = {d: store.manifest.get(d) for d in doc_ids}
+    titles = {d: record.meta.title for d, record in records.items() if record}
+    return rows, tables, titles
 
 
 def _rank_documents(pool: dict[str, Hit], code_docs: dict[str, set[str]], rrf_k: int) -> list[tuple[str, float]]:

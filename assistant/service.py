@@ -50,6 +50,6 @@ class Assistant:
         # never half by this one.
         with self._lock, self.store.manifest.snapshot():
             retrieval = retrieve(self.store, parsed)
-            answer = self.engine.answer(EngineRequest(parsed, retrieval, self.store, audience))
+            answer = self.engine.answer(EngineRequest(parsed, retrieval, self.store.manifest, audience))
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer

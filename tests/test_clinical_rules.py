@@ -2,9 +2,10 @@
 
 import pytest
 
-from assistant.population import age_fit, age_range, sex_fit, sex_of
-from assistant.query import find_negations, parse_question
-from assistant.thresholds import compare, stated_values, thresholds
+from assistant.clinical.negation import find_negations
+from assistant.clinical.population import age_fit, age_range, sex_fit, sex_of
+from assistant.clinical.thresholds import compare, stated_values, thresholds
+from assistant.query import parse_question
 
 
 @pytest.mark.parametrize(

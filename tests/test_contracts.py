@@ -74,7 +74,7 @@ class FakeEngine:
     name = "fake"
 
     def answer(self, request: EngineRequest) -> Answer:
-        draft = Draft(request.store, request.question.text, self.name)
+        draft = Draft(request.corpus, request.question.text, self.name)
         hit = request.retrieval.hits[0]
         draft.add_bullet("Evidence", split_sentences(hit.chunk.text)[0], hit.chunk)
         return draft.build(
@@ -110,7 +110,7 @@ def engine(request, fixture_settings):
 def test_every_engine_returns_an_answer_that_revalidates(engine, fixture_settings):
     store = Store(fixture_settings)
     question = parse_question("Thunderclap headache, worried about SAH. Non-con head CT?")
-    answer = engine.answer(EngineRequest(question, retrieve(store, question), store))
+    answer = engine.answer(EngineRequest(question, retrieve(store, question), store.manifest))
     chunks = {c.chunk_id: c.text for c in store.manifest.chunks({r.chunk_id for r in answer.references}).values()}
     again = Answer.model_validate(answer.model_dump(), context={"chunks": chunks})
     assert again.references

@@ -45,7 +45,7 @@ def store(fixture_settings):
 @pytest.fixture(scope="module")
 def request_(store):
     question = parse_question(QUESTION)
-    return EngineRequest(question, retrieve(store, question), store)
+    return EngineRequest(question, retrieve(store, question), store.manifest)
 
 
 def _engine(script, settings: Settings, **kw) -> tuple[LLMEngine, ScriptedClient]:

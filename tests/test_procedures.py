@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.procedures import match_score, signature
+from assistant.clinical.procedures import match_score, signature
 from core.textnorm import expand
 
 

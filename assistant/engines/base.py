@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.corpus import CorpusReader
 from assistant.query import ParsedQuestion
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer
-from store.store import Store
 
 
-@dataclass
+@dataclass(frozen=True)
 class EngineRequest:
+    """A parsed question, what retrieval found for it, and read-only access to the corpus (never the store)."""
+
     question: ParsedQuestion
     retrieval: Retrieval
-    store: Store
+    corpus: CorpusReader
     audience: str = "physician"
 
 

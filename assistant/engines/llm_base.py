@@ -27,9 +27,9 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from assistant.compose import Draft
+from assistant.engines import build_engine
 from assistant.engines.answer_json_schema import AnswerDraft, StandaloneQuestion, draft_schema, json_schema
 from assistant.engines.base import EngineRequest
-from assistant.engines.offline import OfflineEngine
 from assistant.engines.prompt import Message, Source, answer_messages, correction_message, rewrite_messages
 from assistant.schema import Answer, Determination
 from assistant.support import supports
@@ -98,16 +98,16 @@ def check_draft(draft: AnswerDraft, sources: dict[int, Source]) -> list[str]:
 
 def pick_sources(request: EngineRequest, offline: Answer, limit: int) -> list[Source]:
     """The offline answer's cited chunks first (strongest evidence), then the retrieved ones, best first."""
-    store = request.store
+    corpus = request.corpus
     wanted = [r.chunk_id for r in offline.references]
     wanted += [h.chunk_id for h in request.retrieval.hits]
     ordered = list(dict.fromkeys(wanted))[:limit]
     chunks: dict[str, StoredChunk] = {h.chunk_id: h.chunk for h in request.retrieval.hits}
-    chunks.update(store.manifest.chunks([c for c in ordered if c not in chunks]))
+    chunks.update(corpus.chunks([c for c in ordered if c not in chunks]))
     sources: list[Source] = []
     for chunk_id in ordered:
         chunk = chunks.get(chunk_id)
-        record = store.manifest.get(chunk.doc_id) if chunk else None
+        record = corpus.get(chunk.doc_id) if chunk else None
         if chunk is None or record is None:
             continue
         meta = record.meta
@@ -125,7 +125,8 @@ class LLMEngine:
         self.settings = settings
         if name:
             self.name = name
-        self._offline = OfflineEngine()
+        # The offline engine's answer is the fallback and names the strongest evidence; its rules stay its own.
+        self._offline = build_engine("offline", settings)
 
     # ------------------------------------------------------------------ answer
     def answer(self, request: EngineRequest) -> Answer:
@@ -173,7 +174,7 @@ class LLMEngine:
     def _build(self, request: EngineRequest, d: AnswerDraft, sources: list[Source], offline: Answer) -> Answer | None:
         """The draft as an ``Answer``; ``None`` if it fails validation against the shown chunks."""
         by_number = {s.number: s for s in sources}
-        draft = Draft(request.store, request.question.text, self.name, request.audience)
+        draft = Draft(request.corpus, request.question.text, self.name, request.audience)
         draft.saw([s.chunk for s in sources])
 
         def supporting(text: str, cited: list[int]) -> StoredChunk:

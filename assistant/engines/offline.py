@@ -14,14 +14,22 @@ from __future__ import annotations
 import time
 
 from assistant.compose import Draft, insufficient
-from assistant.criteria_eval import CriterionJudgement, applicable, judge, verdict
+from assistant.decide.criteria import CriterionJudgement, applicable, judge, verdict
+from assistant.decide.rating_rows import (
+    RowMatch,
+    confident,
+    covers_scenario,
+    match_rows,
+    plausible,
+    rating_category,
+    rating_determination,
+)
+from assistant.decide.stance import StanceCount, decide, score, section_weight
 from assistant.engines.base import EngineRequest
 from assistant.query import ParsedQuestion
-from assistant.rating_match import RowMatch, confident, covers_scenario, match_rows, plausible
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer, CriterionStatus, Determination
 from assistant.sentences import overlap, split_sentences
-from assistant.stance import StanceCount, decide, score, section_weight
 from core.records import RatingRow, StoredChunk
 from core.textnorm import stem, terms
 from core.vocabulary import STOPWORDS
@@ -62,24 +70,6 @@ MAX_STANCE_CHUNKS = 40  # narrative chunks of one document read for the stance f
 MIN_STANCE_WEIGHT = 0.15  # a findings sentence counts a little even when it shares no words with the question
 
 
-def rating_determination(rating: int, scale_max: int) -> Determination:
-    """Thirds of the table's 1..max scale: on 1-9, 7-9 indicated, 4-6 conditional, 1-3 not indicated."""
-    position = (rating - 1) / max(scale_max - 1, 1)
-    if position >= 2 / 3:
-        return Determination.indicated
-    if position >= 1 / 3:
-        return Determination.conditional
-    return Determination.not_indicated
-
-
-def _category(rating: int, scale_max: int) -> str:
-    return {
-        Determination.indicated: "usually appropriate",
-        Determination.conditional: "may be appropriate",
-        Determination.not_indicated: "usually not appropriate",
-    }[rating_determination(rating, scale_max)]
-
-
 def row_claim(row: RatingRow) -> str:
     """A rating row as a claim that is verbatim-checkable against the row's chunk."""
     return f"{row.variant} — {row.procedure}: Rating {row.rating}"
@@ -94,7 +84,7 @@ class OfflineEngine:
 
     def answer(self, request: EngineRequest) -> Answer:
         started = time.perf_counter()
-        q, r, store = request.question, request.retrieval, request.store
+        q, r, corpus = request.question, request.retrieval, request.corpus
         timings = {"retrieve_ms": round(r.ms, 2)}
 
         def done(answer: Answer) -> Answer:
@@ -104,10 +94,10 @@ class OfflineEngine:
 
         if not r.hits:
             return done(insufficient(q.text, self.name, retrieved_doc_ids=[], audience=request.audience))
-        draft = Draft(store, q.text, self.name, request.audience)
+        draft = Draft(corpus, q.text, self.name, request.audience)
         draft.saw([h.chunk for h in r.pool.values()])
 
-        matches = match_rows(store, q, r)
+        matches = match_rows(q, r.rating_rows, r.rating_tables, r.titles, r.doc_ranks())
         if matches and confident(matches[0]):
             return done(self._from_rating(draft, q, r, matches, timings))
         if matches and plausible(matches[0]):
@@ -129,7 +119,7 @@ class OfflineEngine:
     ) -> Answer:
         scenario = matches[0].row.table_id
         rows = sorted((m.row for m in matches if m.row.table_id == scenario), key=lambda x: -x.rating)[:4]
-        chunks = draft.store.manifest.chunks([x.chunk_id for x in rows])
+        chunks = draft.corpus.chunks([x.chunk_id for x in rows])
         for row in rows:
             draft.add_bullet("What this guideline rates for the closest scenario", row_claim(row), chunks[row.chunk_id])
         asked = q.procedure or "the procedure asked about"
@@ -155,8 +145,8 @@ class OfflineEngine:
     ) -> Answer:
         best = matches[0]
         row = best.row
-        store = draft.store
-        doc_chunks = {c.chunk_id: c for c in store.manifest.doc_chunks(row.doc_id)}
+        corpus = draft.corpus
+        doc_chunks = {c.chunk_id: c for c in corpus.doc_chunks(row.doc_id)}
         draft.saw(list(doc_chunks.values()))
         chunk = doc_chunks[row.chunk_id]
         determination = rating_determination(row.rating, row.scale_max)
@@ -199,13 +189,13 @@ class OfflineEngine:
             other = m.row
             if other.table_id != row.table_id and m.procedure_score >= best.procedure_score - 1e-6:
                 if rating_determination(other.rating, other.scale_max) != determination:
-                    other_chunk = store.manifest.chunks([other.chunk_id]).get(other.chunk_id)
+                    other_chunk = corpus.chunks([other.chunk_id]).get(other.chunk_id)
                     if other_chunk is not None and draft.add_bullet("Pitfalls", row_claim(other), other_chunk):
                         draft.related.append(f"Is {other.procedure} appropriate for {other.variant.rstrip('.')}?")
                 break
         headline = (
             f"{_LABEL[determination]}: {row.procedure} is rated {row.rating} of {row.scale_max} "
-            f"({_category(row.rating, row.scale_max)}) for this scenario in {best.title}."
+            f"({rating_category(row.rating, row.scale_max)}) for this scenario in {best.title}."
         )
         if weak:
             headline = f"{headline} Closest match only: confirm the procedure and scenario below."
@@ -216,7 +206,7 @@ class OfflineEngine:
         wanted = set(terms(row.procedure)) | (set(terms(q.procedure or "")) - {"contrast", "without", "with"})
         if not wanted:
             return
-        indexed = draft.store.manifest.chunk_terms(row.doc_id)
+        indexed = draft.corpus.chunk_terms(row.doc_id)
         scored: list[tuple[float, str, StoredChunk]] = []
         for chunk in chunks.values():
             # Only chunks whose indexed terms already cover half the procedure are split into sentences.
@@ -239,19 +229,19 @@ class OfflineEngine:
         return r.doc_ids[:1]
 
     def _from_criteria(self, draft: Draft, q: ParsedQuestion, r: Retrieval, timings: dict[str, float]) -> Answer | None:
-        store = draft.store
+        corpus = draft.corpus
         docs = self._criteria_docs(q, r)
-        records = applicable(store.manifest.criteria(docs), q)
+        records = applicable(corpus.criteria(docs), q)
         if not records:
             return None
         if not (q.cpt or q.hcpcs) and not self._covers(
             q, [c.criterion for c in records] + [c.procedure for c in records]
         ):
             return None
-        chunk_map = store.manifest.chunks({c.chunk_id for c in records})
+        chunk_map = corpus.chunks({c.chunk_id for c in records})
         judged: list[CriterionJudgement] = []
         for record in records:
-            record_doc = store.manifest.get(record.doc_id)
+            record_doc = corpus.get(record.doc_id)
             extra = set(terms(record.procedure)) | (set(terms(record_doc.meta.title)) if record_doc else set())
             judged.append(judge(record, q, extra))
         determination = verdict(judged)
@@ -272,8 +262,8 @@ class OfflineEngine:
         pitfalls = [j for j in judged if j.criterion.polarity == "exclusion" and j.status == CriterionStatus.unknown]
         for j in pitfalls[:4]:
             draft.add_bullet("Pitfalls", j.criterion.criterion, chunk_map[j.criterion.chunk_id])
-        documentation = [c for c in store.manifest.criteria(docs[:1]) if c.polarity == "documentation"]
-        doc_chunks = store.manifest.chunks({c.chunk_id for c in documentation})
+        documentation = [c for c in corpus.criteria(docs[:1]) if c.polarity == "documentation"]
+        doc_chunks = corpus.chunks({c.chunk_id for c in documentation})
         for c in documentation[:3]:
             draft.add_bullet("Documentation", c.criterion, doc_chunks[c.chunk_id])
 
@@ -318,7 +308,7 @@ class OfflineEngine:
             candidate = [h.chunk for h in ranked if h.doc_id == doc_id][:8]
             if self._covers(q, [c.text for c in candidate] + [c.section for c in candidate]):
                 # Read the whole document's narrative: its findings may share few words with the question.
-                chunks = [c for c in draft.store.manifest.doc_chunks(doc_id) if c.kind == "text"][:MAX_STANCE_CHUNKS]
+                chunks = [c for c in draft.corpus.doc_chunks(doc_id) if c.kind == "text"][:MAX_STANCE_CHUNKS]
                 draft.saw(chunks)
                 break
         if not chunks:
@@ -359,7 +349,7 @@ class OfflineEngine:
         }[determination]
         headline = f"{_LABEL[determination]}: {lean} (a reading of the sentences below, not a rated guideline)."
         for doc_id in r.doc_ids[1:3]:
-            record = draft.store.manifest.get(doc_id)
+            record = draft.corpus.get(doc_id)
             if record is not None:
                 draft.related.append(f"What does “{record.meta.title}” recommend for this patient?")
         return draft.build(determination, headline, retrieved_doc_ids=r.doc_ids, timings=timings)

@@ -1,10 +1,16 @@
-"""Find the rating-table row a question is about: the right scenario (variant) and procedure.
+"""Rating rows: what a rating means (the thirds rule) and which row a question is about.
 
-Every row of every rating table in the best-retrieved documents is scored on three signals:
-- procedure: :func:`assistant.procedures.match_score` between the procedure asked and the row's;
+A rating on a table's 1..max scale decides by thirds (:func:`rating_determination`): on the
+common 1-9 scale, 7-9 indicated, 4-6 conditional, 1-3 not indicated.
+
+Which row: every row of every rating table in the best-retrieved documents is scored on three
+signals:
+- procedure: :func:`assistant.clinical.procedures.match_score` between the procedure asked and the row's;
 - scenario: dense similarity of the clinical context to the table caption, word overlap weighted
   by how rare a word is among the candidate captions, age fit and negation agreement;
 - document: the document's retrieval rank.
+Retrieval gathers the rows, the tables with their dense similarity and the titles
+(:class:`assistant.retrieval.Retrieval`); this module only decides, from those plain records.
 Nothing here knows a publisher, a question set or a particular table.
 """
 
@@ -15,14 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.population import age_fit, patient_age, sex_fit, sex_of
-from assistant.procedures import match_score, signature
-from assistant.query import ParsedQuestion, find_negations
-from assistant.retrieval import Retrieval
-from assistant.thresholds import Stated, compare, thresholds
-from core.records import RatingRow
+from assistant.clinical.negation import find_negations
+from assistant.clinical.population import age_fit, patient_age, sex_fit, sex_of
+from assistant.clinical.procedures import match_score, signature
+from assistant.clinical.thresholds import Stated, compare, thresholds
+from assistant.query import ParsedQuestion
+from assistant.schema import Determination
+from core.records import RatingRow, RatingTable
 from core.textnorm import terms
-from store.store import Store
 
 W_PROCEDURE = 1.0
 W_SCENARIO = 2.0
@@ -40,6 +46,25 @@ STRONG_PROCEDURE = 1.0  # modality and words agree
 MIN_SCENARIO_WITH_STRONG = 0.1
 MIN_SCENARIO_LOOSE = 0.3  # for a closest-match answer when no procedure matches well ...
 MIN_PROCEDURE_LOOSE = 0.15  # ... the row must still share words with the procedure asked
+
+
+def rating_determination(rating: int, scale_max: int) -> Determination:
+    """Thirds of the table's 1..max scale: on 1-9, 7-9 indicated, 4-6 conditional, 1-3 not indicated."""
+    position = (rating - 1) / max(scale_max - 1, 1)
+    if position >= 2 / 3:
+        return Determination.indicated
+    if position >= 1 / 3:
+        return Determination.conditional
+    return Determination.not_indicated
+
+
+def rating_category(rating: int, scale_max: int) -> str:
+    """The words a rating guideline uses for each third ("usually appropriate", ...)."""
+    return {
+        Determination.indicated: "usually appropriate",
+        Determination.conditional: "may be appropriate",
+        Determination.not_indicated: "usually not appropriate",
+    }[rating_determination(rating, scale_max)]
 
 
 @dataclass
@@ -100,25 +125,29 @@ def _exclusion_fit(asked_neg: frozenset[str], asked_aff: frozenset[str], procedu
     return W_EXCLUSION * (min(agree, 2) - min(clash, 2))
 
 
-def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> list[RowMatch]:
-    """Candidate rows best first; empty when no retrieved document has a rating table."""
+def match_rows(
+    question: ParsedQuestion,
+    rows: list[RatingRow],
+    tables: list[tuple[RatingTable, float]],
+    titles: dict[str, str],
+    doc_ranks: dict[str, int],
+) -> list[RowMatch]:
+    """Candidate rows best first; empty when there are no rows.
+
+    ``rows`` are the rating rows of the best-retrieved documents, ``tables`` their tables, each
+    with the dense similarity of its caption to the question's clinical context, ``titles`` the
+    documents' titles and ``doc_ranks`` each document's retrieval rank (0 is best).
+    """
+    if not rows:
+        return []
     # Without a recognisable procedure phrase the whole question is searched for one: rarity
     # weighting keeps its clinical words from mattering much.
     asked = question.procedure or question.text
-    doc_ids = retrieval.doc_ids[: store.settings.top_docs]
-    rows = store.manifest.rating_rows(doc_ids)
-    if not rows:
-        return []
-    tables = store.manifest.rating_tables(doc_ids)
-    titles = {d: store.manifest.get(d).meta.title for d in doc_ids if store.manifest.get(d)}  # type: ignore[union-attr]
     caption_words = {t.table_id: set(terms(t.caption)) for t, _ in tables}
     title_words = {d: set(terms(title)) for d, title in titles.items()}
     idf = _idf(list(caption_words.values()))
 
-    context_vec = retrieval.context_vector
-    if context_vec is None:
-        context_vec = store.embedder.embed([question.context or question.text])[0]
-    dense = {t.table_id: float(v @ context_vec) if v is not None else 0.0 for t, v in tables}
+    dense = {t.table_id: similarity for t, similarity in tables}
     q_words = set(terms(question.context or question.text)) - set(terms(question.procedure or ""))
     age = patient_age(question.age_years, question.context)
     stated = question.stated
@@ -142,7 +171,7 @@ def match_rows(store: Store, question: ParsedQuestion, retrieval: Retrieval) -> 
     word_weights = _idf([set(signature(r.procedure).words) for r in rows])
     out: list[RowMatch] = []
     for row in rows:
-        rank = retrieval.doc_rank(row.doc_id) or 0
+        rank = doc_ranks.get(row.doc_id, 0)
         proc = match_score(asked, row.procedure, word_weights)
         proc += _exclusion_fit(asked_neg, asked_aff, row.procedure)
         score = W_PROCEDURE * proc + W_SCENARIO * scenario.get(row.table_id, 0.0) + W_DOC / (1 + rank)

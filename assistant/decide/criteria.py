@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.query import ParsedQuestion, find_negations
+from assistant.clinical.negation import find_negations
+from assistant.clinical.thresholds import compare, thresholds
+from assistant.query import ParsedQuestion
 from assistant.schema import CriterionStatus, Determination
-from assistant.thresholds import compare, thresholds
 from core.records import Criterion
 from core.textnorm import expand, stem
 from core.vocabulary import STOPWORDS

@@ -1,0 +1,44 @@
+"""What an answer engine may read from the corpus: a small, read-only interface.
+
+Engines and :class:`assistant.compose.Draft` never receive the :class:`store.store.Store`: they
+read chunks, criteria and document records through a :class:`CorpusReader`. The store's
+:class:`store.manifest.Manifest` satisfies it structurally (the service passes it, inside one read
+snapshot per question); a test can pass a few records held in memory instead. The decide modules
+(:mod:`assistant.decide`) read nothing at all: they take plain records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+from core.records import Criterion, DocRecord, StoredChunk
+
+
+@runtime_checkable
+class CorpusReader(Protocol):
+    """The read methods engines use, exactly; nothing here writes."""
+
+    def get(self, doc_id: str) -> DocRecord | None:
+        """The document's served revision, else its newest one; None when unknown."""
+        ...
+
+    def revision(self, doc_id: str, rev: int) -> DocRecord | None:
+        """One stored revision of a document (references name ``doc_id@rev``)."""
+        ...
+
+    def chunks(self, ids: Iterable[str]) -> dict[str, StoredChunk]:
+        """Chunks by id (ids name one revision)."""
+        ...
+
+    def doc_chunks(self, doc_id: str) -> list[StoredChunk]:
+        """The chunks of the revision readers see, in document order."""
+        ...
+
+    def chunk_terms(self, doc_id: str) -> dict[str, frozenset[str]]:
+        """Each chunk's indexed terms (computed at ingest), to pre-select chunks cheaply."""
+        ...
+
+    def criteria(self, doc_ids: Iterable[str]) -> list[Criterion]:
+        """The criteria records of these documents' current revisions, in document order."""
+        ...
