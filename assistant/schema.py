@@ -34,6 +34,15 @@ class Determination(StrEnum):
     insufficient_evidence = "insufficient_evidence"
 
 
+# The one table of verdict labels: the offline engine's headlines, the terminal and the chat badge use it.
+VERDICT_LABELS: dict[Determination, str] = {
+    Determination.indicated: "Indicated",
+    Determination.not_indicated: "Not indicated",
+    Determination.conditional: "Conditional",
+    Determination.insufficient_evidence: "Insufficient evidence",
+}
+
+
 class CriterionStatus(StrEnum):
     met = "met"
     not_met = "not_met"

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.compose import insufficient
 from assistant.query import QuestionError
 from assistant.schema import Answer
 from assistant.service import Assistant
 from assistant.support import supports
+from core.progress import progress_bar
 from core.records import Status
 from core.settings import Settings
 from evals.evalset import Evalset, corpus_hash, load_evalset, stratified_sample
@@ -131,15 +131,7 @@ def run_eval(
     started = time.perf_counter()
     with (
         results_path.open("w", encoding="utf-8") as fh,
-        Progress(
-            TextColumn("[bold]eval[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
+        progress_bar("eval", console) as bar,
     ):
         task = bar.add_task("", total=len(items))
         try:

@@ -14,13 +14,14 @@ from collections.abc import Callable
 import streamlit as st
 
 from assistant.plain_language import PatientView, patient_view
-from assistant.schema import Answer, CriterionStatus, Determination, Reference
+from assistant.schema import VERDICT_LABELS, Answer, CriterionStatus, Determination, Reference
 
-VERDICT = {
-    Determination.indicated: ("green", "Indicated"),
-    Determination.not_indicated: ("red", "Not indicated"),
-    Determination.conditional: ("orange", "Conditional"),
-    Determination.insufficient_evidence: ("gray", "Insufficient evidence"),
+# Badge colours; the physician's label text is assistant.schema.VERDICT_LABELS.
+VERDICT_COLOURS = {
+    Determination.indicated: "green",
+    Determination.not_indicated: "red",
+    Determination.conditional: "orange",
+    Determination.insufficient_evidence: "gray",
 }
 PATIENT_VERDICT = {
     Determination.indicated: "Supported",
@@ -55,8 +56,7 @@ def citation_links(numbers: list[int], turn: int) -> str:
 
 def answer_markdown(answer: Answer) -> str:
     """The answer as plain Markdown for copying into a note (document text escaped)."""
-    colour_label = VERDICT[answer.determination][1]
-    lines = [f"**{colour_label}**: {md_escape(answer.headline)}", ""]
+    lines = [f"**{VERDICT_LABELS[answer.determination]}**: {md_escape(answer.headline)}", ""]
     lines.append(f"*Question:* {md_escape(answer.question)}")
     if answer.criteria:
         lines += ["", "**Criteria**"]
@@ -83,9 +83,8 @@ def _reference_line(r: Reference) -> str:
 
 
 def _badge(answer: Answer, turn: int, audience: str) -> None:
-    colour, label = VERDICT[answer.determination]
-    if audience == "patient":
-        label = PATIENT_VERDICT[answer.determination]
+    colour = VERDICT_COLOURS[answer.determination]
+    label = PATIENT_VERDICT[answer.determination] if audience == "patient" else VERDICT_LABELS[answer.determination]
     with st.container(key=f"verdict-{turn}"):
         st.badge(label, color=colour)  # type: ignore[arg-type]
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.progress import progress_bar
 from core.records import DocumentError, Status
 from core.settings import Settings, apply_offline_defaults, get_settings
 
@@ -76,15 +76,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> N
             raise UserError(f"{p}: no such file or folder")
     settings = _settings(ctx)
     store = Store(settings)
-    with Progress(
-        TextColumn("[bold]ingest[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with progress_bar("ingest", err) as bar:
         task = bar.add_task("", total=None)
 
         def progress(event: str, item: str) -> None:

@@ -6,7 +6,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from assistant.schema import Answer, CriterionStatus, Determination
+from assistant.schema import VERDICT_LABELS, Answer, CriterionStatus, Determination
 
 _COLOURS = {
     Determination.indicated: "green",
@@ -27,9 +27,7 @@ def _cites(numbers: list[int]) -> str:
 
 def render_answer(answer: Answer, console: Console) -> None:
     colour = _COLOURS[answer.determination]
-    header = Text.assemble(
-        (answer.determination.value.upper().replace("_", " "), f"bold {colour}"), "  ", answer.headline
-    )
+    header = Text.assemble((VERDICT_LABELS[answer.determination].upper(), f"bold {colour}"), "  ", answer.headline)
     parts: list[object] = [header]
     if answer.criteria:
         parts.append(Text("\nCriteria", style="bold"))

@@ -28,18 +28,12 @@ from assistant.decide.stance import StanceCount, decide, score, section_weight
 from assistant.engines.base import EngineRequest
 from assistant.query import ParsedQuestion
 from assistant.retrieval import Retrieval
-from assistant.schema import Answer, CriterionStatus, Determination
+from assistant.schema import VERDICT_LABELS, Answer, CriterionStatus, Determination
 from assistant.sentences import overlap, split_sentences
 from core.records import RatingRow, StoredChunk
 from core.textnorm import stem, terms
 from core.vocabulary import STOPWORDS
 
-_LABEL = {
-    Determination.indicated: "Indicated",
-    Determination.not_indicated: "Not indicated",
-    Determination.conditional: "Conditional",
-    Determination.insufficient_evidence: "Insufficient evidence",
-}
 _QUESTION_WORDS = {
     stem(w)
     for w in [
@@ -194,7 +188,7 @@ class OfflineEngine:
                         draft.related.append(f"Is {other.procedure} appropriate for {other.variant.rstrip('.')}?")
                 break
         headline = (
-            f"{_LABEL[determination]}: {row.procedure} is rated {row.rating} of {row.scale_max} "
+            f"{VERDICT_LABELS[determination]}: {row.procedure} is rated {row.rating} of {row.scale_max} "
             f"({rating_category(row.rating, row.scale_max)}) for this scenario in {best.title}."
         )
         if weak:
@@ -347,7 +341,7 @@ class OfflineEngine:
             Determination.not_indicated: "the cited evidence mostly reports no benefit or advises against it",
             Determination.conditional: "the cited evidence is mixed or qualified",
         }[determination]
-        headline = f"{_LABEL[determination]}: {lean} (a reading of the sentences below, not a rated guideline)."
+        headline = f"{VERDICT_LABELS[determination]}: {lean} (a reading of the sentences below, not a rated guideline)."
         for doc_id in r.doc_ids[1:3]:
             record = draft.corpus.get(doc_id)
             if record is not None:
