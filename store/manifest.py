@@ -30,6 +30,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -225,7 +226,7 @@ class Manifest:
 
     # ------------------------------------------------------------- documents
     @staticmethod
-    def _record(row: tuple) -> DocRecord:
+    def _record(row: tuple[Any, ...]) -> DocRecord:
         return DocRecord(
             meta=DocumentMeta.model_validate_json(row[1]),
             path=row[0],
@@ -238,7 +239,7 @@ class Manifest:
             served=row[8] == row[5],
         )
 
-    def _records(self, where: str, params: tuple = ()) -> list[DocRecord]:
+    def _records(self, where: str, params: tuple[Any, ...] = ()) -> list[DocRecord]:
         rows = self._db.execute(
             f"SELECT {_REV_COLUMNS} FROM revisions r JOIN documents d ON d.doc_id = r.doc_id WHERE {where}"
             " ORDER BY r.doc_id, r.rev",
@@ -510,10 +511,10 @@ class Manifest:
         ).fetchall()
         return [r[0] for r in rows], [r[1].split() for r in rows], [r[2] for r in rows]
 
-    def _where_in(self, sql: str, values: Iterable[str]) -> list[tuple]:
+    def _where_in(self, sql: str, values: Iterable[str]) -> list[tuple[Any, ...]]:
         """Run ``sql``, whose ``{marks}`` stands for an IN list, over the values in batches of 500."""
         items = list(values)
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         for start in range(0, len(items), 500):
             part = items[start : start + 500]
             rows += self._db.execute(sql.format(marks=",".join("?" * len(part))), part).fetchall()
@@ -529,7 +530,7 @@ class Manifest:
         """A revision's chunks in order (default: the revision readers see)."""
         if rev is None:
             sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE doc_id=? AND rev = {_CURRENT.format(t='chunks')}"
-            params: tuple = (doc_id,)
+            params: tuple[Any, ...] = (doc_id,)
         else:
             sql, params = f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE doc_id=? AND rev=?", (doc_id, rev)
         return [StoredChunk(*r) for r in self._db.execute(sql + " ORDER BY ordinal", params).fetchall()]

@@ -101,7 +101,7 @@ class ChromaVectorStore:
             self._col.upsert(
                 ids=ids[start:end],
                 embeddings=vectors[start:end].tolist(),
-                metadatas=metadatas[start:end],  # type: ignore[arg-type]
+                metadatas=metadatas[start:end],
             )
 
     def delete_ids(self, ids: list[str]) -> None:
@@ -147,7 +147,7 @@ class ChromaVectorStore:
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
         for start in range(0, len(ids), self._batch):
             end = start + self._batch
-            self._col.update(ids=ids[start:end], metadatas=metadatas[start:end])  # type: ignore[arg-type]
+            self._col.update(ids=ids[start:end], metadatas=metadatas[start:end])
 
     def query(self, vector: np.ndarray, k: int, status: str | None = "approved") -> list[tuple[str, float]]:
         total = self._col.count()

@@ -167,7 +167,10 @@ def _concepts(text: str, generic: set[str]) -> tuple[set[str], set[str]]:
     """(required present, required absent) distinctive stems of a criterion sentence."""
     cleaned = _RULE_NEGATION.sub(" ", expand(text))
     negated, affirmed = find_negations(cleaned)
-    keep = lambda s: s not in generic and s not in _CUES and s not in STOPWORDS and not s.isdigit() and len(s) > 2  # noqa: E731
+
+    def keep(s: str) -> bool:
+        return s not in generic and s not in _CUES and s not in STOPWORDS and not s.isdigit() and len(s) > 2
+
     return {s for s in affirmed if keep(s)}, {s for s in negated if keep(s)}
 
 

@@ -89,7 +89,10 @@ def _idf(captions: list[set[str]]) -> dict[str, float]:
 def _lexical(question_words: set[str], caption: set[str], title: set[str], idf: dict[str, float]) -> float:
     if not caption or not question_words:
         return 0.0
-    weight = lambda w: idf.get(w, math.log(2.0))  # noqa: E731
+
+    def weight(w: str) -> float:
+        return idf.get(w, math.log(2.0))
+
     # Words the caption shares with the document title say nothing about which scenario is meant.
     own = (caption - title) or caption
     recall = sum(weight(w) for w in own & question_words) / sum(weight(w) for w in own)
