@@ -1,7 +1,8 @@
 """The store: manifest, vector store, BM25 index and embedder of one data directory, opened together.
 
-Backends are built here, in one place, from the settings; everything downstream receives a
-:class:`Store` and never constructs a backend itself.
+Backends are built here, in one place, from the settings; the ingest pipeline, the editorial
+lifecycle and retrieval receive a :class:`Store` and never construct a backend themselves (answer
+engines never receive it: they read through :class:`assistant.corpus.CorpusReader`).
 
 The store also keeps itself consistent (the functions after :class:`Store`): the manifest is the
 truth, and :func:`sync_vectors` (one document's Chroma status after a manifest commit),

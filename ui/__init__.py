@@ -1,1 +1,5 @@
-"""User interfaces over the ``Answer`` contract: the ``guideqa`` command line (and, later, the web app)."""
+"""User interfaces: the ``guideqa`` command line, the Streamlit chat and editor page, terminal rendering.
+
+Consumers only: answers come from ``assistant.service.Assistant``, editor reads and actions from
+``editorial.catalog.Catalog``; no domain rule is restated here.
+"""
