@@ -52,6 +52,24 @@ class Codes(BaseModel):
         return [*self.cpt, *self.hcpcs, *self.icd10]
 
 
+class SourceRef(BaseModel):
+    """A public source an editor read to write or check a document (front matter ``sources``).
+
+    Sections name the ids they restate ("Source: S2"); ``read`` is the date it was read and
+    ``version`` the source's own version or revision where it has one."""
+
+    id: str = Field(min_length=1, max_length=40)
+    title: str = Field(min_length=1)
+    url: str | None = None
+    read: dt.date | None = None
+    version: str | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> str | None:
+        return str(value) if value is not None else None
+
+
 class DocumentMeta(BaseModel):
     """Metadata every indexed document carries; references in answers are built from it."""
 
@@ -65,6 +83,16 @@ class DocumentMeta(BaseModel):
     status: Status = Status.submitted
     codes: Codes = Field(default_factory=Codes)
     topics: list[str] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _source_ids_unique(cls, value: list[SourceRef]) -> list[SourceRef]:
+        ids = [s.id for s in value]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"source ids must be unique; repeated: {', '.join(dupes)}")
+        return value
 
     @field_validator("doc_id")
     @classmethod

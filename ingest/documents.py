@@ -116,7 +116,10 @@ def _meta_from(data: dict[str, Any], path: Path, default_status: str) -> Documen
         "status": (str(data.get("status") or default_status)).strip().lower().replace(" ", "_"),
         "codes": _codes_from(data.get("codes"), path),
         "topics": topics,
+        "sources": data.get("sources") or [],
     }
+    if not isinstance(fields["sources"], list):
+        raise DocumentError(path, "must be a list of {id, title, url, read, version} entries", "sources")
     try:
         return DocumentMeta(**fields)
     except ValidationError as exc:

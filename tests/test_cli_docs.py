@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import FIXTURE_CORPUS
+from tests.conftest import FIXTURE_CORPUS, ROOT
 from ui.cli import cli
 
 DOC = "fx-hypertension-screening"
@@ -112,3 +112,18 @@ def test_a_script_without_a_password_gets_a_clear_error_not_a_hung_prompt(env, r
     assert result.exit_code == 2
     assert "no password for erin: set GUIDEQA_PASSWORD" in result.output
     assert run(env, "docs", "history", DOC, "--json").output == before
+
+
+def test_docs_show_prints_the_sources_an_editor_read(env, tmp_path):
+    corpus = tmp_path / "starter"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / "lcd-trigger-point-injections.md", corpus)
+    assert run(env, "ingest", str(corpus), "--status", "approved").exit_code == 0
+    shown = run(env, "docs", "show", "lcd-trigger-point-injections")
+    assert shown.exit_code == 0, shown.output
+    assert "sources read:" in shown.output
+    assert "S5: Acupuncture for Chronic Lower Back Pain (cLBP) (NCD 30.3.3)" in shown.output
+    assert "read 2026-12-01" in shown.output
+    assert "https://www.cms.gov/Medicare-Coverage-Database/view/ncd.aspx?ncdid=373&ncdver=1" in shown.output
+    listed = json.loads(run(env, "docs", "show", "lcd-trigger-point-injections", "--json").output)
+    assert [s["id"] for s in listed[0]["sources"]][:2] == ["S1", "S2"]

@@ -230,6 +230,16 @@ def docs_show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
             f"  publisher {r.meta.publisher}; year {r.meta.year or 'n.d.'}; version {r.meta.version}; "
             f"{r.fmt}, {r.n_chunks} chunks; from {r.path}; ingested {r.ingested_at}; updated {r.updated_at}"
         )
+        if r.meta.sources:
+            out.print("  sources read:")
+            for src in r.meta.sources:
+                when = f"; read {src.read.isoformat()}" if src.read else ""
+                version = f"; version {src.version}" if src.version else ""
+                out.print(f"    {src.id}: {src.title}{version}{when}", markup=False, highlight=False, soft_wrap=True)
+                if src.url:
+                    out.print(f"        {src.url}", markup=False, highlight=False, soft_wrap=True)
+        else:
+            out.print("  sources read: none listed (an editor should add them before approving)")
 
 
 @docs.command("add")
