@@ -15,12 +15,14 @@ export ANONYMIZED_TELEMETRY := False
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock requirements-nodeps.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first: the local CPU build (an unpinned torch would pull several GB of CUDA)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -r requirements.lock
+	# medspaCy (clinical ConText) without its stale spacy<3.8 cap: see requirements-nodeps.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(BIN)/pip install --quiet --no-deps -e '.[dev]'
 	touch $(STAMP)
 

@@ -50,13 +50,28 @@ class Draft:
         for c in chunks:
             self.read[c.chunk_id] = c
 
-    def add_criterion(self, text: str, status: CriterionStatus, reason: str, chunk: StoredChunk | None) -> None:
+    def add_criterion(
+        self,
+        text: str,
+        status: CriterionStatus,
+        reason: str,
+        chunk: StoredChunk | None,
+        *,
+        rule_id: str | None = None,
+        kind: str | None = None,
+        facts: list[str] | None = None,
+    ) -> bool:
+        """Add a judged criterion if its chunk supports its text; returns whether it was kept."""
         if chunk is not None:
             self.read[chunk.chunk_id] = chunk
             if not supports(text, chunk.text):
                 self.dropped.append(text)
-                return
-        self.criteria.append((CriterionCheck(criterion=text, status=status, reason=reason), chunk))
+                return False
+        check = CriterionCheck(
+            criterion=text, status=status, reason=reason, rule_id=rule_id, kind=kind, facts=facts or []
+        )
+        self.criteria.append((check, chunk))
+        return True
 
     def add_bullet(self, section: str, text: str, chunk: StoredChunk) -> bool:
         """Add a claim under a section if its chunk supports it; returns whether it was kept."""
@@ -91,6 +106,7 @@ class Draft:
         *,
         retrieved_doc_ids: list[str],
         timings: dict[str, float],
+        kind: str = "necessity",
     ) -> Answer:
         order: dict[str, int] = {}
         refs: list[_Ref] = []
@@ -137,6 +153,7 @@ class Draft:
             )
         data = {
             "question": self.question,
+            "kind": kind,
             "determination": determination,
             "headline": headline,
             "criteria": criteria,

@@ -1,7 +1,7 @@
 """What an answer engine may read from the corpus: a small, read-only interface.
 
 Engines and :class:`assistant.compose.Draft` never receive the :class:`store.store.Store`: they
-read chunks, criteria and document records through a :class:`CorpusReader`. The store's
+read chunks, compiled rules, code facts and document records through a :class:`CorpusReader`. The store's
 :class:`store.manifest.Manifest` satisfies it structurally (the service passes it, inside one read
 snapshot per question); a test can pass a few records held in memory instead. The decide modules
 (:mod:`assistant.decide`) read nothing at all: they take plain records.
@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from core.records import Criterion, DocRecord, StoredChunk
+from core.records import DocRecord, StoredChunk
+from core.rules import CodeFact, CompiledRule
 
 
 @runtime_checkable
@@ -39,6 +40,14 @@ class CorpusReader(Protocol):
         """Each chunk's indexed terms (computed at ingest), to pre-select chunks cheaply."""
         ...
 
-    def criteria(self, doc_ids: Iterable[str]) -> list[Criterion]:
-        """The criteria records of these documents' current revisions, in document order."""
+    def rules(self, doc_ids: Iterable[str]) -> dict[str, list[CompiledRule]]:
+        """The compiled rules of these documents' current revisions, each document's in its order."""
+        ...
+
+    def docs_governing(self, services: Iterable[str]) -> list[str]:
+        """Served documents with a compiled rule whose scope names one of these service concepts."""
+        ...
+
+    def code_facts(self, codes: Iterable[str]) -> list[CodeFact]:
+        """What the served documents' code tables say these billing codes are."""
         ...

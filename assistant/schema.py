@@ -50,12 +50,23 @@ class CriterionStatus(StrEnum):
 
 
 class CriterionCheck(BaseModel):
-    """One criterion that decides the verdict, judged against what the question says."""
+    """One criterion that decides the verdict, judged against what the question says.
+
+    ``met`` / ``not_met`` come only from a typed fact of the question meeting or contradicting the
+    compiled condition of ``rule_id``; ``facts`` quotes those facts. A criterion with no typed
+    fact on its concept is ``unknown``: it is what to document."""
 
     criterion: str = Field(min_length=1)
     status: CriterionStatus
     reason: str = ""
     citations: list[int] = Field(default_factory=list)
+    rule_id: str | None = Field(default=None, description="The compiled rule judged (see `guideqa docs show`).")
+    kind: str | None = Field(
+        default=None, description="requirement, exclusion, not_covered, frequency, recommendation..."
+    )
+    facts: list[str] = Field(
+        default_factory=list, description="The question's words for the typed facts that decided it."
+    )
 
 
 class Bullet(BaseModel):
@@ -91,8 +102,16 @@ class Reference(BaseModel):
         return f"{self.doc_id}@{self.revision}" if self.revision is not None else self.doc_id
 
 
+AnswerKind = Literal["necessity", "information"]
+
+
 class Answer(BaseModel):
     question: str
+    kind: AnswerKind = Field(
+        default="necessity",
+        description="necessity: a verdict answers it; information (what documentation, how often): the"
+        " answer is the list, and consumers show no verdict badge.",
+    )
     determination: Determination
     headline: str = Field(min_length=1)
     criteria: list[CriterionCheck] = Field(default_factory=list)
@@ -108,6 +127,10 @@ class Answer(BaseModel):
         default=None,
         description="Set when the configured engine's answer could not be used and another engine's is shown: why.",
     )
+    understood_as: str | None = Field(
+        default=None, description="A follow-up read as this standalone question (None for a standalone question)."
+    )
+    changes: list[str] = Field(default_factory=list, description="What a follow-up changed in the earlier question.")
 
     @model_validator(mode="after")
     def _citations_resolve(self, info: ValidationInfo) -> Answer:

@@ -172,17 +172,6 @@ class RatingTable:
     caption: str
 
 
-@dataclass
-class Criterion:
-    doc_id: str
-    chunk_id: str
-    procedure: str  # sub-heading the criterion sits under ("" when it applies to the whole document)
-    codes: list[str]  # CPT/HCPCS named in that sub-heading
-    section: str
-    criterion: str
-    polarity: str  # "inclusion" | "exclusion" | "documentation"
-
-
 # ------------------------------------------------------------ stored records
 @dataclass
 class DocRecord:

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from core.records import AuditEntry, DocRecord, DocumentError
+from core.rules import CompiledRule
 from core.settings import Settings
 from editorial import lifecycle
 from editorial.users import User
@@ -81,6 +82,10 @@ class Catalog:
         if status:
             shown = [r for r in shown if heads[r.doc_id].status == status or (status == "approved" and r.served)]
         return [Listed(r, heads[r.doc_id]) for r in shown]
+
+    def rules(self, doc_id: str, rev: int | None = None) -> list[CompiledRule]:
+        """The compiled statements of a revision (default: the one readers see), in document order."""
+        return self._store.manifest.rev_rules(doc_id, rev)
 
     def show(self, doc_id: str) -> DocumentView:
         """Every revision of a document (none when it is unknown) and the served one."""

@@ -12,6 +12,7 @@ from assistant.schema import Determination
 from ingest.documents import discover
 
 REQUIRED_KEYS = ("id", "question", "determination")
+_STATUSES = frozenset({"met", "not_met", "unknown"})
 
 
 class EvalsetError(ValueError):
@@ -25,6 +26,10 @@ class GoldItem:
     determination: str
     doc_ids: list[str] = field(default_factory=list)
     rationale: str = ""
+    # Earlier turns of the conversation (oldest first): the question is asked as their follow-up.
+    history: list[str] = field(default_factory=list)
+    # The criteria that decide it: {"criterion": a quote of the document's words, "status": met|not_met|unknown}.
+    decisive: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +66,17 @@ def load_gold(path: Path) -> list[GoldItem]:
             if data["id"] in seen:
                 raise EvalsetError(f"{path}:{lineno}: duplicate id '{data['id']}'")
             seen.add(data["id"])
+            history = data.get("history") or []
+            decisive = data.get("decisive") or []
+            if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+                raise EvalsetError(f"{path}:{lineno}: 'history' must be a list of earlier questions")
+            if not isinstance(decisive, list) or not all(
+                isinstance(d, dict) and d.get("criterion") and d.get("status") in _STATUSES for d in decisive
+            ):
+                raise EvalsetError(
+                    f"{path}:{lineno}: 'decisive' must be a list of {{criterion, status}} "
+                    f"with status in {sorted(_STATUSES)}"
+                )
             items.append(
                 GoldItem(
                     str(data["id"]),
@@ -68,6 +84,8 @@ def load_gold(path: Path) -> list[GoldItem]:
                     data["determination"],
                     [str(d) for d in data.get("doc_ids") or []],
                     str(data.get("rationale") or ""),
+                    [str(h) for h in history],
+                    [{"criterion": str(d["criterion"]), "status": str(d["status"])} for d in decisive],
                 )
             )
     if not items:
@@ -75,10 +93,14 @@ def load_gold(path: Path) -> list[GoldItem]:
     return items
 
 
-def load_evalset(root: Path, gold: Path | None = None) -> Evalset:
-    corpus = root / "corpus"
-    if not corpus.is_dir():
-        raise EvalsetError(f"{root}: no corpus/ folder (expected corpus/ and gold.jsonl)")
+def load_evalset(root: Path, gold: Path | None = None, corpus: Path | None = None) -> Evalset:
+    """An evalset folder; ``corpus`` overrides ``root/corpus`` (the necessity set runs on the project's corpus/)."""
+    if corpus is None:
+        corpus = root / "corpus"
+        if not corpus.is_dir():
+            raise EvalsetError(f"{root}: no corpus/ folder (expected corpus/ and gold.jsonl; or pass --corpus PATH)")
+    elif not corpus.is_dir():
+        raise EvalsetError(f"{corpus}: the corpus folder does not exist")
     gold_path = gold or root / "gold.jsonl"
     if not gold_path.is_file():
         raise EvalsetError(f"{gold_path}: gold file not found")

@@ -99,6 +99,24 @@ def latency(ms: list[float]) -> dict[str, float]:
     }
 
 
+def criteria_metrics(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Criterion-status accuracy over the gold decisive criteria (a gold criterion the answer does not show
+    counts as wrong), follow-up accuracy, and how many met / not met judgements had no typed fact."""
+    gold_n = sum(r.get("criteria_gold", 0) for r in results)
+    followups = [r for r in results if r.get("followup")]
+    return {
+        "criteria_status_accuracy": ratio(sum(r.get("criteria_status_correct", 0) for r in results), gold_n)
+        if gold_n
+        else None,
+        "criteria_gold": gold_n,
+        "criteria_found_rate": ratio(sum(r.get("criteria_found", 0) for r in results), gold_n) if gold_n else None,
+        "judgements": sum(r.get("judgements", 0) for r in results),
+        "judgements_untyped": sum(r.get("judgements_untyped", 0) for r in results),
+        "followup_accuracy": ratio(sum(r["correct"] for r in followups), len(followups)) if followups else None,
+        "followups": len(followups),
+    }
+
+
 def summarise(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     gold = [r["gold"] for r in results]
     pred = [r["predicted"] for r in results]
@@ -128,6 +146,11 @@ def summarise(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
             sum(r["bullets_supported"] for r in results), sum(r["bullets_total"] for r in results)
         ),
         "insufficient_rate": ratio(sum(1 for p in pred if p == Determination.insufficient_evidence.value), len(pred)),
+        # The known failure of LLM reviewers is calling undeterminable cases eligible: conditional recall
+        # is reported on its own, beside indicated recall.
+        "conditional_recall": classes.get("conditional", {}).get("recall"),
+        "indicated_recall": classes.get("indicated", {}).get("recall"),
+        **criteria_metrics(results),
         "latency_ms": latency([r["latency_ms"] for r in results]),
         "questions_per_s": round(len(results) / seconds, 2) if seconds > 0 else 0.0,
     }

@@ -8,7 +8,24 @@ from typing import Any
 from evals.metrics import QUALITY_METRICS
 
 _ORDER = {"indicated": 2, "conditional": 1, "not_indicated": 0}
-_SCALARS = ["n", "accuracy_ci95", "majority_baseline", *QUALITY_METRICS, "corpus_docs", "engine", "git_commit"]
+_SCALARS = [
+    "n",
+    "accuracy_ci95",
+    "majority_baseline",
+    *QUALITY_METRICS,
+    "conditional_recall",
+    "indicated_recall",
+    "criteria_status_accuracy",
+    "criteria_gold",
+    "criteria_found_rate",
+    "judgements",
+    "judgements_untyped",
+    "followup_accuracy",
+    "followups",
+    "corpus_docs",
+    "engine",
+    "git_commit",
+]
 
 
 def severity(row: dict[str, Any]) -> float:
@@ -33,11 +50,27 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"latency p50={lat['p50']:.0f} ms p95={lat['p95']:.0f} ms max={lat['max']:.0f} ms  "
         f"throughput={report['questions_per_s']:.1f} questions/s",
     ]
+    if report.get("criteria_gold"):
+        lines.append(
+            f"criteria status accuracy={report['criteria_status_accuracy']:.3f} over {report['criteria_gold']} gold "
+            f"criteria (found {report['criteria_found_rate']:.3f})  conditional recall="
+            f"{_rate(report.get('conditional_recall'))} indicated recall={_rate(report.get('indicated_recall'))}"
+        )
+    if report.get("followups"):
+        lines.append(f"follow-ups: {report['followups']}, accuracy {report['followup_accuracy']:.3f}")
+    lines.append(
+        f"judgements met/not met: {report.get('judgements', 0)}, "
+        f"without a typed fact: {report.get('judgements_untyped', 0)}"
+    )
     if report.get("engine", "offline") != "offline":
         lines.append(f"engine={report['engine']}  offline fallback rate={report.get('fallback_rate', 0.0):.3f}")
     if report.get("interrupted"):
         lines.append("INTERRUPTED: the report covers only the questions answered before Ctrl-C.")
     return lines
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def write_markdown(report: dict[str, Any], results: list[dict[str, Any]], out_dir: Path) -> Path:
@@ -82,6 +115,9 @@ def write_markdown(report: dict[str, Any], results: list[dict[str, Any]], out_di
         ]
         for e in r.get("evidence", []):
             lines.append(f"- evidence: {e}")
+        for c in r.get("criteria_detail", []):
+            if c["got"] != c["gold"]:
+                lines.append(f"- criterion (gold {c['gold']}, got {c['got']}): {c['criterion']}")
         lines.append("")
     lines += [
         "## Plots",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from rich.console import Console
 
 from assistant.compose import insufficient
 from assistant.query import QuestionError
-from assistant.schema import Answer
+from assistant.schema import Answer, CriterionCheck, CriterionStatus
 from assistant.service import Assistant
 from assistant.support import supports
 from core.progress import progress_bar
@@ -84,6 +85,43 @@ def score_answer(answer: Answer, manifest: Manifest) -> dict[str, int]:
     }
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text.lower())
+
+
+def match_criterion(quote: str, answer: Answer) -> CriterionCheck | None:
+    """The answer's criterion whose text best contains the gold quote (at least 60 % of its words)."""
+    wanted = _words(quote)
+    if not wanted:
+        return None
+    best: tuple[float, CriterionCheck] | None = None
+    for check in answer.criteria:
+        have = set(_words(check.criterion))
+        if " ".join(wanted) in " ".join(_words(check.criterion)):
+            return check
+        share = sum(1 for w in wanted if w in have) / len(wanted)
+        if best is None or share > best[0]:
+            best = (share, check)
+    return best[1] if best is not None and best[0] >= 0.6 else None
+
+
+def score_criteria(answer: Answer, decisive: list[dict[str, str]]) -> dict[str, Any]:
+    """Gold decisive criteria matched to the answer's criteria, and judgements decided without a typed fact."""
+    matched = [(d, match_criterion(d["criterion"], answer)) for d in decisive]
+    untyped = [c for c in answer.criteria if c.status != CriterionStatus.unknown and not c.facts]
+    return {
+        "criteria_gold": len(decisive),
+        "criteria_found": sum(1 for _, c in matched if c is not None),
+        "criteria_status_correct": sum(1 for d, c in matched if c is not None and c.status.value == d["status"]),
+        "criteria_detail": [
+            {"criterion": d["criterion"][:120], "gold": d["status"], "got": c.status.value if c else None}
+            for d, c in matched
+        ],
+        "judgements": sum(1 for c in answer.criteria if c.status != CriterionStatus.unknown),
+        "judgements_untyped": len(untyped),
+    }
+
+
 def _default_out(evalset: Evalset, gold: Path) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("eval-runs") / f"{evalset.name}-{gold.stem}-{stamp}"
@@ -94,13 +132,14 @@ def run_eval(
     root: Path,
     *,
     gold: Path | None = None,
+    corpus: Path | None = None,
     limit: int | None = None,
     out: Path | None = None,
     console: Console | None = None,
     assistant: Assistant | None = None,
 ) -> tuple[dict[str, Any], Path]:
     console = console or Console(stderr=True)
-    evalset = load_evalset(root, gold)
+    evalset = load_evalset(root, gold, corpus)
     items = stratified_sample(evalset.items, limit) if limit else evalset.items
     out_dir = out or _default_out(evalset, evalset.gold_path)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -138,7 +177,7 @@ def run_eval(
             for item in items:
                 t0 = time.perf_counter()
                 try:
-                    answer = assistant.ask(item.question)
+                    answer = assistant.ask(item.question, history=item.history)
                 except QuestionError as exc:  # a gold question the system must refuse, e.g. empty
                     answer = insufficient(item.question, assistant.engine.name, f"Refused: {exc}")
                 latency_ms = (time.perf_counter() - t0) * 1000
@@ -156,7 +195,10 @@ def run_eval(
                     "answered_by": answer.engine,  # "<llm>→offline" when an LLM engine fell back
                     "evidence": [b.text for s in answer.sections for b in s.bullets][:3],
                     "rationale": item.rationale,
+                    "followup": bool(item.history),
+                    "understood_as": answer.understood_as,
                     **score_answer(answer, store.manifest),
+                    **score_criteria(answer, item.decisive),
                 }
                 results.append(row)
                 fh.write(json.dumps(row) + "\n")
@@ -177,6 +219,7 @@ def run_eval(
         "corpus_docs": store.manifest.count_documents(),
         "git_commit": git_commit(),
         "evalset": str(evalset.root),
+        "corpus": str(evalset.corpus),
         "gold_file": str(evalset.gold_path),
         "n_total": len(evalset.items),
         "limit": limit,

@@ -1,21 +1,17 @@
-"""Structured evidence extracted at ingest, each record linked to the chunk that holds it.
+"""Rating tables extracted at ingest, each row linked to the chunk that holds it.
 
-Two generic shapes, not tied to any publisher:
-- rating tables: any table with a procedure-like column and a numeric rating column (the ACR
-  1-9 scale is one example) become (document, population/variant, procedure, rating, comment);
-- criteria lists: bullets under headings such as Indications / Criteria (must be met),
-  Limitations / Not covered / Contraindications (rule the service out) and Documentation become
-  (document, procedure, criterion, polarity).
+Any table with a procedure-like column and a numeric rating column (the ACR 1-9 scale is one
+example) becomes (document, population/variant, procedure, rating, comment), not tied to any
+publisher. Criteria lists and graded recommendations are compiled into typed rules by
+:mod:`ingest.compile` (via :mod:`ingest.statements`).
 """
 
 from __future__ import annotations
 
 import re
 
-from core.codes import expand_code_list, find_cpt, find_hcpcs
-from core.records import Chunk, Criterion, RatingRow, RatingTable
-from core.textnorm import normalize
-from ingest.parsing import Block, Table
+from core.records import Chunk, RatingRow, RatingTable
+from ingest.parsing import Table
 
 _PROCEDURE_HEADER = re.compile(
     r"procedure|treatment|test|exam|study|intervention|imaging|modality|service|option|therapy", re.I
@@ -23,18 +19,6 @@ _PROCEDURE_HEADER = re.compile(
 _RATING_HEADER = re.compile(r"rating|score|appropriateness", re.I)
 _COMMENT_HEADER = re.compile(r"comment|note|remark", re.I)
 _RATING_VALUE = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*\d{1,2})?\s*$")
-
-EXCLUDE_HEADING = re.compile(
-    r"limitation|not covered|non-?covered|exclusion|contraindicat|not (?:be )?(?:considered )?"
-    r"(?:medically )?(?:necessary|indicated|reasonable|recommended)|not indicated|investigational",
-    re.I,
-)
-INCLUDE_HEADING = re.compile(
-    r"indication|(?<!appropriateness )criteria|coverage|covered|medically necessary|when .*indicated|requirements?|"
-    r"eligib|patient selection",
-    re.I,
-)
-DOCUMENTATION_HEADING = re.compile(r"documentation", re.I)
 
 
 def _rating_layout(table: Table) -> tuple[int, int, int | None] | None:
@@ -107,66 +91,3 @@ def extract_rating_rows(
                 )
             )
     return out_tables, out_rows
-
-
-def classify_heading(heading: str) -> str | None:
-    """Polarity a heading gives the bullets under it, or None if it is not a criteria heading."""
-    if EXCLUDE_HEADING.search(heading):
-        return "exclusion"
-    if DOCUMENTATION_HEADING.search(heading):
-        return "documentation"
-    if INCLUDE_HEADING.search(heading):
-        return "inclusion"
-    return None
-
-
-def _criteria_context(section: list[str]) -> tuple[str, str, list[str]] | None:
-    """(polarity, procedure, codes) from a block's heading path, deepest criteria heading first."""
-    for depth in range(len(section) - 1, -1, -1):
-        polarity = classify_heading(section[depth])
-        if polarity:
-            below = section[depth + 1 :]
-            procedure = " › ".join(below)
-            text = " ".join(below)
-            codes = expand_code_list(_code_ranges(text)) + find_hcpcs(text)
-            return polarity, procedure, codes
-    return None
-
-
-def _code_ranges(text: str) -> list[str]:
-    ranges = re.findall(r"\b(\d{4}[0-9FTU])\s*[-–]\s*(\d{4}[0-9FTU])\b", text)
-    out = [f"{a}-{b}" for a, b in ranges]
-    return out + find_cpt(text)
-
-
-def _chunk_for(text: str, chunks: list[Chunk]) -> Chunk | None:
-    """The first narrative chunk that holds the whole criterion (list items are never split)."""
-    needle = normalize(text)
-    return next((c for c in chunks if c.kind == "text" and needle in normalize(c.text)), None)
-
-
-def extract_criteria(doc_id: str, blocks: list[Block], chunks: list[Chunk]) -> list[Criterion]:
-    """Criterion records for list items under criteria-like headings."""
-    out: list[Criterion] = []
-    for block in blocks:
-        if block.kind != "list_item":
-            continue
-        context = _criteria_context(block.section)
-        if context is None:
-            continue
-        polarity, procedure, codes = context
-        chunk = _chunk_for(block.text, chunks)
-        if chunk is None:
-            continue
-        out.append(
-            Criterion(
-                doc_id=doc_id,
-                chunk_id=chunk.chunk_id,
-                procedure=procedure,
-                codes=codes,
-                section=" › ".join(block.section),
-                criterion=block.text,
-                polarity=polarity,
-            )
-        )
-    return out

@@ -27,20 +27,23 @@ from pathlib import Path
 
 import numpy as np
 
+from core.lexicon import LEXICON_DIGEST
 from core.records import DocumentError, LoadedDocument, Status
 from core.textnorm import RULES_DIGEST, terms
 from ingest.chunking import chunk_blocks
 from ingest.documents import discover, load_document
-from ingest.evidence import extract_criteria, extract_rating_rows
+from ingest.evidence import extract_rating_rows
 from ingest.parsing import parse_body
+from ingest.statements import code_facts, compile_document
 from store.lock import write_lock
 from store.store import Store, chunk_metadata, rebuild_bm25, reconcile, remove_document, sync_vectors
 
 Progress = Callable[[str, str], None]  # (event, doc_id or path)
 
 # Bump when parsing, chunking or evidence extraction changes: every document is then re-processed
-# (vectors of chunks whose text did not change are reused, so only new text is embedded).
-INGEST_VERSION = f"3:{RULES_DIGEST}"
+# (vectors of chunks whose text did not change are reused, so only new text is embedded). A change to
+# the clinical vocabulary (core/lexicon/*.yaml) re-compiles every document's rules the same way.
+INGEST_VERSION = f"4:{RULES_DIGEST}:{LEXICON_DIGEST}"
 # Chroma status of vectors written before their revision is committed: never matches "approved".
 INDEXING = "indexing"
 OPERATOR = "operator"  # the actor recorded for `guideqa ingest` (a local operator, see README)
@@ -84,7 +87,8 @@ def index_revision(store: Store, doc: LoadedDocument, rev: int, *, actor: str, n
         c.chunk_id = revision_chunk_id(c.chunk_id, rev)
     tables = [b.table for b in blocks if b.kind == "table" and b.table is not None]
     rating_tables, rating_rows = extract_rating_rows(doc_id, doc.meta.title, chunks, tables)
-    criteria = extract_criteria(doc_id, blocks, chunks)
+    rules = compile_document(doc_id, doc.meta.title, blocks, chunks)
+    facts = code_facts(doc_id, tables)
     chunk_terms = [terms(c.embed_text) for c in chunks]
 
     # Vectors already computed for the same text in this document are copied, never re-embedded.
@@ -108,7 +112,7 @@ def index_revision(store: Store, doc: LoadedDocument, rev: int, *, actor: str, n
     )
     table_vectors = store.embedder.embed([f"{doc.meta.title}. {t.caption}" for t in rating_tables])
     manifest.put_revision(
-        doc, rev, chunks, chunk_terms, rating_tables, table_vectors, rating_rows, criteria, actor=actor, note=note
+        doc, rev, chunks, chunk_terms, rating_tables, table_vectors, rating_rows, rules, facts, actor=actor, note=note
     )
     stale = sorted(same_rev_ids - {c.chunk_id for c in chunks})
     if stale:

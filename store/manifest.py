@@ -37,7 +37,6 @@ import numpy as np
 from core.records import (
     AuditEntry,
     Chunk,
-    Criterion,
     DocRecord,
     DocumentMeta,
     LoadedDocument,
@@ -45,8 +44,9 @@ from core.records import (
     RatingTable,
     StoredChunk,
 )
+from core.rules import CodeFact, CompiledRule
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,10 +72,13 @@ CREATE TABLE IF NOT EXISTS rating_rows (
     table_id TEXT NOT NULL, variant TEXT NOT NULL, grp TEXT, procedure TEXT NOT NULL,
     rating INTEGER NOT NULL, scale_max INTEGER NOT NULL, comment TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1
 );
-CREATE TABLE IF NOT EXISTS criteria (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, chunk_id TEXT NOT NULL,
-    procedure TEXT NOT NULL, codes TEXT NOT NULL, section TEXT NOT NULL, criterion TEXT NOT NULL,
-    polarity TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1
+CREATE TABLE IF NOT EXISTS rules (
+    doc_id TEXT NOT NULL, rev INTEGER NOT NULL, ord INTEGER NOT NULL, rule_id TEXT NOT NULL,
+    chunk_id TEXT NOT NULL, kind TEXT NOT NULL, rule_json TEXT NOT NULL, PRIMARY KEY (doc_id, rev, ord)
+);
+CREATE TABLE IF NOT EXISTS rule_services (doc_id TEXT NOT NULL, rev INTEGER NOT NULL, service TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS code_facts (
+    doc_id TEXT NOT NULL, rev INTEGER NOT NULL, code TEXT NOT NULL, fact_json TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS doc_codes (doc_id TEXT NOT NULL, code TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS audit (
@@ -90,7 +93,8 @@ CREATE TABLE IF NOT EXISTS pending_sync (doc_id TEXT PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, rev);
 CREATE INDEX IF NOT EXISTS rating_tables_doc ON rating_tables(doc_id, rev);
 CREATE INDEX IF NOT EXISTS rating_rows_doc ON rating_rows(doc_id, rev);
-CREATE INDEX IF NOT EXISTS criteria_doc ON criteria(doc_id, rev);
+CREATE INDEX IF NOT EXISTS rule_services_service ON rule_services(service);
+CREATE INDEX IF NOT EXISTS code_facts_code ON code_facts(code);
 CREATE INDEX IF NOT EXISTS doc_codes_code ON doc_codes(code);
 CREATE INDEX IF NOT EXISTS audit_doc ON audit(doc_id);
 """
@@ -125,10 +129,17 @@ DROP INDEX IF EXISTS rating_rows_doc;
 DROP INDEX IF EXISTS criteria_doc;
 """
 
+# Schema 2 -> 3: word-matched criteria give way to compiled rules. The rules are rebuilt by the next
+# ingest, which re-processes every document because the ingest version changes with this schema.
+_MIGRATE_2_TO_3 = """
+DROP INDEX IF EXISTS criteria_doc;
+DROP TABLE IF EXISTS criteria;
+"""
+
 # The revision a reader sees for a document: the served one, else the newest (for editors' views).
 _CURRENT = "(SELECT COALESCE(d.served_rev, d.head_rev) FROM documents d WHERE d.doc_id = {t}.doc_id)"
 _SERVED = "(SELECT d.served_rev FROM documents d WHERE d.doc_id = {t}.doc_id)"
-_EVIDENCE_TABLES = ("chunks", "rating_tables", "rating_rows", "criteria", "doc_codes")
+_EVIDENCE_TABLES = ("chunks", "rating_tables", "rating_rows", "rules", "rule_services", "code_facts", "doc_codes")
 
 
 def now_iso() -> str:
@@ -165,11 +176,15 @@ class Manifest:
                 for statement in _MIGRATE_1_TO_2.split(";\n"):
                     if statement.strip():
                         db.execute(statement)
+            if version in ("1", "2"):
+                for statement in _MIGRATE_2_TO_3.split(";\n"):
+                    if statement.strip():
+                        db.execute(statement)
             for statement in _SCHEMA.split(";\n"):
                 if statement.strip():
                     db.execute(statement)
             db.execute("INSERT OR REPLACE INTO info VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            if version == "1":
+            if version in ("1", "2"):
                 self._bump(db)
 
     def close(self) -> None:
@@ -299,7 +314,8 @@ class Manifest:
         tables: list[RatingTable],
         table_vectors: np.ndarray,
         rows: list[RatingRow],
-        criteria: list[Criterion],
+        rules: list[CompiledRule],
+        code_facts: list[CodeFact] | None = None,
         *,
         actor: str,
         note: str = "",
@@ -380,12 +396,16 @@ class Manifest:
                 ],
             )
             db.executemany(
-                "INSERT INTO criteria (doc_id, chunk_id, procedure, codes, section, criterion, polarity, rev)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (c.doc_id, c.chunk_id, c.procedure, json.dumps(c.codes), c.section, c.criterion, c.polarity, rev)
-                    for c in criteria
-                ],
+                "INSERT INTO rules VALUES (?,?,?,?,?,?,?)",
+                [(doc_id, rev, i, r.rule_id, r.chunk_id, r.kind, r.model_dump_json()) for i, r in enumerate(rules)],
+            )
+            db.executemany(
+                "INSERT INTO rule_services VALUES (?,?,?)",
+                [(doc_id, rev, s) for s in sorted({s for r in rules for s in r.scope.services})],
+            )
+            db.executemany(
+                "INSERT INTO code_facts VALUES (?,?,?,?)",
+                [(doc_id, rev, f.code.upper(), f.model_dump_json()) for f in code_facts or []],
             )
             db.executemany(
                 "INSERT INTO doc_codes VALUES (?, ?, ?)", [(doc_id, c.upper(), rev) for c in set(doc.meta.codes.all())]
@@ -575,15 +595,41 @@ class Manifest:
         )
         return [(RatingTable(r[0], r[1], r[2]), np.frombuffer(r[3], dtype=np.float32) if r[3] else None) for r in rows]
 
-    def criteria(self, doc_ids: Iterable[str]) -> list[Criterion]:
+    def rules(self, doc_ids: Iterable[str]) -> dict[str, list[CompiledRule]]:
+        """The compiled rules of these documents' current revisions, each document's in its own order."""
         rows = self._where_in(
-            "SELECT doc_id, chunk_id, procedure, codes, section, criterion, polarity, id"
-            f" FROM criteria WHERE doc_id IN ({{marks}}) AND rev = {_CURRENT.format(t='criteria')}",
+            "SELECT doc_id, ord, rule_json"
+            f" FROM rules WHERE doc_id IN ({{marks}}) AND rev = {_CURRENT.format(t='rules')}",
             doc_ids,
         )
-        return [
-            Criterion(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in sorted(rows, key=lambda r: r[-1])
-        ]
+        out: dict[str, list[CompiledRule]] = {}
+        for doc_id, _, raw in sorted(rows, key=lambda r: (r[0], r[1])):
+            out.setdefault(doc_id, []).append(CompiledRule.model_validate_json(raw))
+        return out
+
+    def rev_rules(self, doc_id: str, rev: int | None = None) -> list[CompiledRule]:
+        """The compiled rules of one revision of a document (default: the one readers see)."""
+        if rev is None:
+            return self.rules([doc_id]).get(doc_id, [])
+        rows = self._db.execute("SELECT rule_json FROM rules WHERE doc_id=? AND rev=? ORDER BY ord", (doc_id, rev))
+        return [CompiledRule.model_validate_json(r[0]) for r in rows]
+
+    def docs_governing(self, services: Iterable[str]) -> list[str]:
+        """Served documents with a compiled rule whose scope names one of these services."""
+        rows = self._where_in(
+            "SELECT DISTINCT doc_id FROM rule_services"
+            f" WHERE service IN ({{marks}}) AND rev = {_SERVED.format(t='rule_services')}",
+            sorted(set(services)),
+        )
+        return sorted(r[0] for r in rows)
+
+    def code_facts(self, codes: Iterable[str]) -> list[CodeFact]:
+        """What the served documents' code tables say these codes are."""
+        rows = self._where_in(
+            f"SELECT fact_json FROM code_facts WHERE code IN ({{marks}}) AND rev = {_SERVED.format(t='code_facts')}",
+            sorted({c.upper() for c in codes}),
+        )
+        return [CodeFact.model_validate_json(r[0]) for r in rows]
 
     def docs_with_codes(self, codes: Iterable[str], *, served: bool = False) -> dict[str, set[str]]:
         """doc id -> those of the given codes that its metadata lists (served revisions only if asked)."""

@@ -31,18 +31,22 @@ def _check_citations(answer, store: Store) -> None:
             assert any(supports(bullet.text, stored[refs[n].chunk_id].text) for n in bullet.citations), bullet.text
 
 
-def test_seed_question_is_conditional_or_not_indicated_with_rfa_criteria(starter):
+def test_seed_question_is_conditional_with_the_rfa_criteria_to_document(starter):
+    """The seed states no blocks, pain score or duration: the RFA criteria are what to document. The
+    facet summary does not address a prior fusion (issue 13), so nothing is judged on the fusion."""
     answer = starter.ask(SEED_QUESTION)
-    assert answer.determination in (Determination.conditional, Determination.not_indicated)
+    assert answer.determination == Determination.conditional
     refs = {r.number: r for r in answer.references}
     rfa = [c for c in answer.criteria if "radiofrequency ablation" in c.criterion.lower()]
     assert rfa, "the RFA criteria are listed"
     assert all(refs[n].doc_id == "lcd-facet-joint-interventions" for c in rfa for n in c.citations)
-    assert any("80%" in c.criterion for c in rfa)
-    fusion = [c for c in answer.criteria if "fusion" in c.criterion.lower()]
-    assert fusion and all(c.status == CriterionStatus.not_met for c in fusion)
+    blocks = next(c for c in rfa if "80%" in c.criterion)
+    assert blocks.status == CriterionStatus.unknown and "medial branch block" in blocks.reason
     radic = next(c for c in answer.criteria if "radiculopathy" in c.criterion.lower())
-    assert radic.status == CriterionStatus.met
+    assert radic.status != CriterionStatus.not_met  # "without ... radiculopathy" meets half of it
+    assert all(c.facts and c.rule_id for c in answer.criteria if c.status != CriterionStatus.unknown)
+    assert any(s.title == "What to document" for s in answer.sections)
+    assert len(answer.headline.split()) <= 30
     _check_citations(answer, starter.store)
 
 
@@ -78,7 +82,8 @@ def test_a_rating_row_decides(fixtures, question, expected):
 def test_the_rating_answer_names_the_scenario_it_assumed(fixtures):
     answer = fixtures.ask("8-year-old with right lower quadrant pain, suspected appendicitis. Ultrasound?")
     assert answer.determination == Determination.indicated
-    assert answer.criteria[0].criterion.startswith("Variant 2: Child younger than 14 years")
+    scenario = next(s for s in answer.sections if s.title == "Scenario rated")
+    assert scenario.bullets[0].text.startswith("Variant 2: Child younger than 14 years")
 
 
 def test_a_question_the_corpus_does_not_cover_gets_insufficient_evidence(fixtures):
@@ -87,15 +92,25 @@ def test_a_question_the_corpus_does_not_cover_gets_insufficient_evidence(fixture
     assert not answer.sections and not answer.references
 
 
-def test_criteria_are_judged_from_the_question(fixtures):
-    met = fixtures.ask(
+def test_criteria_are_judged_from_typed_facts_only(fixtures):
+    """The fixture policy governs 29880 by its heading's codes, though the vocabulary has no concept for
+    meniscectomy: the criterion over a typed fact (failed physical therapy, 4 months >= 3) is met, the
+    ones over findings it cannot type (mechanical symptoms, a meniscal tear) stay unknown, never met by
+    shared words, so the answer is conditional."""
+    answer = fixtures.ask(
         "Is arthroscopic meniscectomy (29880) indicated for locking of the knee, a meniscal tear confirmed by MRI "
         "and 4 months of failed physical therapy?"
     )
-    assert met.determination == Determination.indicated
-    assert all(c.status == CriterionStatus.met for c in met.criteria)
-    unmet = fixtures.ask("Is CPT 29881 indicated for a patient with knee osteoarthritis without mechanical symptoms?")
-    assert unmet.determination == Determination.not_indicated
+    assert answer.determination == Determination.conditional
+    by_text = {c.criterion: c for c in answer.criteria}
+    care = next(c for t, c in by_text.items() if "conservative care" in t)
+    assert care.status == CriterionStatus.met and any("4 months" in f or "physical therapy" in f for f in care.facts)
+    tear = next(c for t, c in by_text.items() if "meniscal tear" in t)
+    assert tear.status == CriterionStatus.unknown
+    assert "29880" in answer.headline
+    other = fixtures.ask("Is CPT 29881 indicated for a patient with knee osteoarthritis without mechanical symptoms?")
+    assert other.determination == Determination.conditional
+    assert all(c.status == CriterionStatus.unknown for c in other.criteria)
 
 
 def test_hostile_text_in_a_document_is_never_quoted(fixtures):
@@ -130,3 +145,25 @@ def test_an_angiogram_by_ct_matches_the_cta_row(fixtures):
     answer = fixtures.ask("Thunderclap headache, suspected subarachnoid hemorrhage. Angiographic CT of the head?")
     assert answer.determination == Determination.indicated
     assert answer.headline.startswith("Indicated: CTA head with contrast is rated 7 of 9")
+
+
+def test_a_follow_up_is_judged_in_its_conversation(starter):
+    first = (
+        "A 71-year-old Medicare patient has axial low back pain for 7 months (NRS 7, Oswestry 40%) despite 3 months "
+        "of physical therapy and NSAIDs, no radicular symptoms, and MRI facet arthropathy at L4-5 only. Two diagnostic "
+        "medial branch blocks at L4-5 each relieved 90% of her pain. Is thermal RFA at L4-5 (64635) covered?"
+    )
+    base = starter.ask(first)
+    follow = starter.ask("What if only one block was done?", history=[first])
+    assert follow.understood_as and follow.understood_as != "What if only one block was done?"
+    blocks = next(c for c in follow.criteria if "two medially necessary diagnostic" in c.criterion or "80%" in c.criterion)
+    assert blocks.status == CriterionStatus.not_met and blocks.facts
+    assert follow.determination == Determination.not_indicated != base.determination
+
+
+def test_an_information_question_gets_the_documentation_list_and_no_verdict_badge(starter):
+    answer = starter.ask("What documentation supports facet radiofrequency ablation (64635)?")
+    assert answer.kind == "information"
+    documentation = next(s for s in answer.sections if s.title == "Documentation")
+    assert documentation.bullets and all(b.citations for b in documentation.bullets)
+    assert all(r.doc_id == "lcd-facet-joint-interventions" for r in answer.references)

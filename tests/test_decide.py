@@ -1,14 +1,14 @@
 """The decide modules on hand-made records: no store, no Chroma, no embedding model.
 
-``assistant.decide`` takes plain records (rating rows and tables, criteria, sentences) and a parsed
-question; these tests build those records directly, so each rule is checked on its own.
+``assistant.decide`` takes plain records (rating rows and tables, sentences) and a parsed question;
+these tests build those records directly, so each rule is checked on its own. The typed judge over
+compiled rules has its own tests (tests/test_judge.py).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.decide.criteria import CriterionJudgement, applicable, judge, verdict
 from assistant.decide.rating_rows import (
     confident,
     covers_scenario,
@@ -19,8 +19,8 @@ from assistant.decide.rating_rows import (
 )
 from assistant.decide.stance import StanceCount, decide, score, section_weight
 from assistant.query import parse_question
-from assistant.schema import CriterionStatus, Determination
-from core.records import Criterion, RatingRow, RatingTable
+from assistant.schema import Determination
+from core.records import RatingRow, RatingTable
 
 IND, CON, NOT = Determination.indicated, Determination.conditional, Determination.not_indicated
 
@@ -120,75 +120,6 @@ def test_a_row_that_does_not_name_the_procedure_is_not_confident():
         {ACUTE.table_id: 0.5, CANCER.table_id: 0.8},
     )
     assert not confident(matches[0])
-
-
-# ------------------------------------------------------------------------ criteria
-RFA = "Radiofrequency ablation (64633-64636)"
-RFA_CODES = ["64633", "64634", "64635", "64636"]
-
-
-def _criterion(text: str, polarity: str, procedure: str = "", codes: tuple[str, ...] = ()) -> Criterion:
-    return Criterion("facet", "facet::00001::h", procedure, list(codes), "Indications", text, polarity)
-
-
-CRITERIA = [
-    _criterion("Pain has lasted at least 3 months despite conservative care.", "inclusion", RFA, tuple(RFA_CODES)),
-    _criterion("Two medial branch blocks each gave at least 80% relief.", "inclusion", RFA, tuple(RFA_CODES)),
-    _criterion("Prior spinal fusion at the level to be treated.", "exclusion", RFA, tuple(RFA_CODES)),
-    _criterion("Axial back pain without radiculopathy.", "inclusion", "Medial branch blocks (64490-64495)", ("64490",)),
-    _criterion("Notes document the levels treated.", "documentation", RFA, tuple(RFA_CODES)),
-]
-
-
-def test_applicable_keeps_the_criteria_of_the_code_asked_and_drops_documentation():
-    q = parse_question("Is 64635 indicated for lumbar facet pain for 6 months?")
-    assert [c.criterion for c in applicable(CRITERIA, q)] == [c.criterion for c in CRITERIA[:3]]
-    by_name = parse_question("Are medial branch blocks indicated for axial back pain?")
-    assert [c.criterion for c in applicable(CRITERIA, by_name)] == ["Axial back pain without radiculopathy."]
-
-
-def test_judge_decides_thresholds_and_exclusions_from_what_the_question_states():
-    q = parse_question(
-        "Is 64635 indicated for lumbar facet pain for 6 months after two medial branch blocks with 90% relief, "
-        "and a history of prior spinal fusion?"
-    )
-    judged = [judge(c, q, set()) for c in applicable(CRITERIA, q)]
-    assert [j.status for j in judged] == [CriterionStatus.met, CriterionStatus.met, CriterionStatus.not_met]
-    assert judged[0].reason == "the question states 6 months, which meets ≥ 3 months"
-    assert judged[1].reason == "the question states 90%, which meets ≥ 80%"
-    assert "fusion" in judged[2].reason
-    assert verdict(judged) == Determination.not_indicated
-
-    cleared = parse_question(
-        "Is 64635 indicated for lumbar facet pain for 6 months after two medial branch blocks with 90% relief, "
-        "no prior spinal fusion?"
-    )
-    judged = [judge(c, cleared, set()) for c in applicable(CRITERIA, cleared)]
-    assert [j.status for j in judged] == [CriterionStatus.met] * 3
-    assert verdict(judged) == Determination.indicated
-
-    silent = parse_question("Is 64635 indicated for lumbar facet arthropathy?")
-    judged = [judge(c, silent, set()) for c in applicable(CRITERIA, silent)]
-    assert {j.status for j in judged} == {CriterionStatus.unknown}
-    assert judged[0].reason == "the question does not say"
-    assert verdict(judged) == Determination.conditional
-    # a shared concept decides even without a number: "pain" is what the first criterion requires
-    pain = parse_question("Is 64635 indicated for lumbar facet pain?")
-    assert judge(CRITERIA[0], pain, set()).reason == "the question states it (pain)"
-
-
-def test_verdict_any_unmet_rule_rules_out_and_documentation_never_decides():
-    inclusion, _, exclusion, _, documentation = CRITERIA
-
-    def j(c: Criterion, status: CriterionStatus) -> CriterionJudgement:
-        return CriterionJudgement(c, status, "")
-
-    met, not_met, unknown = CriterionStatus.met, CriterionStatus.not_met, CriterionStatus.unknown
-    assert verdict([j(inclusion, met), j(exclusion, met), j(documentation, not_met)]) == Determination.indicated
-    assert verdict([j(inclusion, met), j(exclusion, not_met)]) == Determination.not_indicated
-    assert verdict([j(inclusion, unknown), j(exclusion, met)]) == Determination.conditional
-    assert verdict([j(exclusion, met)]) == Determination.conditional  # no requirement was shown met
-    assert verdict([]) == Determination.conditional
 
 
 # -------------------------------------------------------------------------- stance

@@ -127,11 +127,11 @@ class _InterruptingAssistant:
         self.inner, self.after, self.calls = inner, after, 0
         self.engine, self.store = inner.engine, inner.store
 
-    def ask(self, question: str):
+    def ask(self, question: str, **kwargs: object):
         self.calls += 1
         if self.calls > self.after:
             raise KeyboardInterrupt
-        return self.inner.ask(question)
+        return self.inner.ask(question, **kwargs)  # type: ignore[arg-type]
 
 
 def test_ctrl_c_leaves_a_valid_partial_report(fixture_settings, tmp_path):

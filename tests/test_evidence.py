@@ -1,9 +1,11 @@
 """Structured evidence parsed from fixtures: rating rows and criteria lists."""
 
 from ingest.chunking import chunk_blocks
+from ingest.compile import heading_kind
 from ingest.documents import load_document
-from ingest.evidence import classify_heading, extract_criteria, extract_rating_rows
+from ingest.evidence import extract_rating_rows
 from ingest.parsing import parse_body
+from ingest.statements import compile_document
 from tests.conftest import FIXTURE_CORPUS
 
 
@@ -38,25 +40,30 @@ def test_a_markdown_rating_table_keeps_the_caption_above_it():
     assert len(child_us) == 1 and child_us[0].rating == 9
 
 
-def test_a_criteria_list_becomes_criteria_with_polarity_procedure_and_codes():
+def test_a_criteria_list_compiles_to_rules_with_kind_scope_codes_and_their_chunk():
     doc, blocks, chunks = _parsed("fx-knee-arthroscopy-policy.md")
-    criteria = extract_criteria(doc.meta.doc_id, blocks, chunks)
-    polarities = [c.polarity for c in criteria]
-    assert polarities.count("inclusion") == 3 and polarities.count("exclusion") == 2
-    assert polarities.count("documentation") == 1
-    inclusion = next(c for c in criteria if c.polarity == "inclusion")
-    assert inclusion.procedure.startswith("Arthroscopic meniscectomy")
-    assert inclusion.codes == ["29880", "29881"]
-    chunk = next(c for c in chunks if c.chunk_id == inclusion.chunk_id)
-    assert inclusion.criterion in chunk.text
+    rules = compile_document(doc.meta.doc_id, doc.meta.title, blocks, chunks)
+    kinds = [r.kind for r in rules]
+    assert kinds.count("requirement") == 3 and kinds.count("documentation") == 1
+    first = next(r for r in rules if r.kind == "requirement")
+    assert first.scope.codes == ["29880", "29881"] and first.section.endswith(
+        "Arthroscopic meniscectomy (CPT 29880, 29881)"
+    )
+    chunk = next(c for c in chunks if c.chunk_id == first.chunk_id)
+    assert first.text in chunk.text
+    # the limitations name no service the vocabulary types and no codes: kept as notes that never decide
+    assert {r.kind for r in rules if "not covered" in r.text} == {"note"}
+    care = next(r for r in rules if "conservative care" in r.text)
+    assert care.condition is not None and care.condition.op == "treatment" and care.condition.months == 3
 
 
 def test_headings_are_classified_by_what_they_mean():
-    assert classify_heading("Limitations / Not covered") == "exclusion"
-    assert classify_heading("Indications / Criteria") == "inclusion"
-    assert classify_heading("Documentation Requirements") == "documentation"
-    assert classify_heading("ACR Appropriateness Criteria® low back pain") is None
-    assert classify_heading("Summary of Literature Review") is None
+    assert heading_kind(["Policy", "Limitations / Not covered"]) == "exclusion"
+    assert heading_kind(["Policy", "Indications / Criteria"]) == "inclusion"
+    assert heading_kind(["Policy", "Documentation Requirements"]) == "documentation"
+    assert heading_kind(["Policy", "Major Recommendations"]) == "recommendation"
+    assert heading_kind(["Policy", "Summary of Literature Review"]) is None
+    assert heading_kind(["Policy", "Scope"]) is None
 
 
 def test_a_table_without_a_rating_column_yields_no_rating_records():

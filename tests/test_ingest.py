@@ -72,7 +72,7 @@ def test_a_removed_document_loses_its_chunks(settings, corpus):
     assert report.removed == ["fx-knee-arthroscopy-policy"]
     assert store.vectors.count("fx-knee-arthroscopy-policy") == 0
     assert store.manifest.get("fx-knee-arthroscopy-policy") is None
-    assert store.manifest.criteria(["fx-knee-arthroscopy-policy"]) == []
+    assert store.manifest.rules(["fx-knee-arthroscopy-policy"]) == {}
     _consistent(store)
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from assistant.clinical.facts import extract_facts
 from assistant.corpus import CorpusReader
 from assistant.engines.base import EngineRequest
 from assistant.engines.offline import OfflineEngine
 from assistant.query import parse_question
 from assistant.retrieval import Hit, Retrieval
 from assistant.schema import Answer, CriterionStatus, Determination
-from core.records import Criterion, DocRecord, DocumentMeta, RatingRow, RatingTable, Status, StoredChunk
+from core.records import DocRecord, DocumentMeta, RatingRow, RatingTable, Status, StoredChunk
+from core.rules import CodeFact, CompiledRule
 from core.textnorm import terms
+from ingest.compile import Statement, compile_statements
 from store.manifest import Manifest
 
 TITLE = "Low back pain imaging (hand-made)"
@@ -27,10 +30,10 @@ CANCER = "Variant 2: Low back pain with suspected cancer, infection or immunosup
 class FakeCorpus:
     """A fake CorpusReader for a logic unit test: records held in memory, nothing read from disk."""
 
-    def __init__(self, records: list[DocRecord], chunks: list[StoredChunk], criteria: list[Criterion]) -> None:
+    def __init__(self, records: list[DocRecord], chunks: list[StoredChunk], rules: list[CompiledRule]) -> None:
         self.records = {r.doc_id: r for r in records}
         self.by_id = {c.chunk_id: c for c in chunks}
-        self.criteria_records = criteria
+        self.rule_records = rules
 
     def get(self, doc_id: str) -> DocRecord | None:
         return self.records.get(doc_id)
@@ -48,9 +51,20 @@ class FakeCorpus:
     def chunk_terms(self, doc_id: str) -> dict[str, frozenset[str]]:
         return {c.chunk_id: frozenset(terms(c.text)) for c in self.doc_chunks(doc_id)}
 
-    def criteria(self, doc_ids: Iterable[str]) -> list[Criterion]:
+    def rules(self, doc_ids: Iterable[str]) -> dict[str, list[CompiledRule]]:
         wanted = set(doc_ids)
-        return [c for c in self.criteria_records if c.doc_id in wanted]
+        out: dict[str, list[CompiledRule]] = {}
+        for rule in self.rule_records:
+            if rule.doc_id in wanted:
+                out.setdefault(rule.doc_id, []).append(rule)
+        return out
+
+    def docs_governing(self, services: Iterable[str]) -> list[str]:
+        wanted = set(services)
+        return sorted({r.doc_id for r in self.rule_records if wanted & set(r.scope.services)})
+
+    def code_facts(self, codes: Iterable[str]) -> list[CodeFact]:
+        return []
 
 
 def _record(doc_id: str, title: str, n_chunks: int) -> DocRecord:
@@ -125,7 +139,10 @@ def test_the_offline_engine_answers_from_the_rating_row_the_reader_and_retrieval
     )
     evidence = next(s for s in answer.sections if s.title == "Evidence")
     assert evidence.bullets[0].text == f"{CANCER} — MRI lumbar spine without IV contrast: Rating 8"
-    assert answer.criteria[0].criterion == CANCER and answer.criteria[0].status == CriterionStatus.met
+    # the scenario is matched by wording, not judged from typed facts: shown as the scenario rated, never "met"
+    scenario = next(s for s in answer.sections if s.title == "Scenario rated")
+    assert scenario.bullets[0].text == CANCER
+    assert all(c.status == CriterionStatus.unknown for c in answer.criteria)
     ref = answer.references[0]
     assert (ref.chunk_id, ref.cited_as, ref.title) == (ROW_CHUNKS[2].chunk_id, "lbp@1", TITLE)
     alternatives = next(s for s in answer.sections if s.title == "Alternatives / next steps")
@@ -144,56 +161,64 @@ POLICY_CHUNKS = [
         0,
         "text",
         "Indications › Radiofrequency ablation (64633-64636)",
-        "- Pain has lasted at least 3 months despite conservative care.\n"
-        "- Two medial branch blocks each gave at least 80% relief.",
+        "- Radiofrequency ablation requires pain present for at least 3 months despite conservative care.\n"
+        "- Radiofrequency ablation requires two medial branch blocks, each giving at least 80% relief.",
     ),
     _chunk(
         "facet",
         1,
         "text",
         "Limitations › Radiofrequency ablation (64633-64636)",
-        "- Prior spinal fusion at the level to be treated.",
+        "- Radiofrequency ablation is not covered at a level with a prior spinal fusion.",
     ),
 ]
 CODES = ["64633", "64634", "64635", "64636"]
 
 
-def _policy_criterion(chunk: StoredChunk, text: str, polarity: str) -> Criterion:
-    return Criterion(
-        "facet", chunk.chunk_id, "Radiofrequency ablation (64633-64636)", CODES, chunk.section, text, polarity
+def _policy_rules() -> list[CompiledRule]:
+    """The hand-made policy's list items compiled exactly as ingest compiles them (real lexicon, no store)."""
+    statements = []
+    for chunk in POLICY_CHUNKS:
+        section = ["Facet joint interventions", *chunk.section.split(" › ")]
+        codes = CODES if "64633" in chunk.section else []
+        for line in chunk.text.splitlines():
+            statements.append(Statement(line.lstrip("- "), section, codes, chunk.chunk_id))
+    return compile_statements("facet", POLICY, statements)
+
+
+def _facts_request(corpus: CorpusReader, question: str, retrieval: Retrieval) -> Answer:
+    return OfflineEngine().answer(
+        EngineRequest(parse_question(question), retrieval, corpus, facts=extract_facts(question))
     )
 
 
-POLICY_CRITERIA = [
-    _policy_criterion(POLICY_CHUNKS[0], "Pain has lasted at least 3 months despite conservative care.", "inclusion"),
-    _policy_criterion(POLICY_CHUNKS[0], "Two medial branch blocks each gave at least 80% relief.", "inclusion"),
-    _policy_criterion(POLICY_CHUNKS[1], "Prior spinal fusion at the level to be treated.", "exclusion"),
-]
-
-
-def test_the_offline_engine_judges_a_policys_criteria_through_the_reader():
-    corpus = FakeCorpus([_record("facet", POLICY, len(POLICY_CHUNKS))], POLICY_CHUNKS, POLICY_CRITERIA)
+def test_the_offline_engine_judges_a_policys_compiled_rules_through_the_reader():
+    corpus = FakeCorpus([_record("facet", POLICY, len(POLICY_CHUNKS))], POLICY_CHUNKS, _policy_rules())
     retrieval = _retrieval(POLICY_CHUNKS, "facet", code_docs={"facet": {"64635"}})
-    ruled_out = _answer(
+    ruled_out = _facts_request(
         corpus,
-        "Is 64635 indicated for lumbar facet pain for 6 months after two medial branch blocks with 90% relief, "
-        "and a history of prior spinal fusion?",
+        "Is 64635 indicated for axial low back pain for 6 months despite physical therapy, after two medial branch "
+        "blocks at L4-5 with 90% relief each, when he had an L4-5 fusion and the ablation is planned at L4-5?",
         retrieval,
     )
     assert ruled_out.determination == Determination.not_indicated
-    assert ruled_out.headline.startswith("Not indicated as described (64635")
-    assert ruled_out.criteria[0].criterion == "Prior spinal fusion at the level to be treated."
-    assert ruled_out.criteria[0].status == CriterionStatus.not_met
+    fusion = next(c for c in ruled_out.criteria if "fusion" in c.criterion)
+    assert fusion.status == CriterionStatus.not_met and fusion.kind == "exclusion" and fusion.facts
     assert {r.cited_as for r in ruled_out.references} == {"facet@1"}
 
-    met = _answer(
+    met = _facts_request(
         corpus,
-        "Is 64635 indicated for lumbar facet pain for 6 months after two medial branch blocks with 90% relief, "
-        "no prior spinal fusion?",
+        "Is 64635 indicated for axial low back pain for 6 months despite physical therapy, after two medial branch "
+        "blocks at L4-5 with 90% relief each, with no prior spinal fusion, planned at L4-5?",
         retrieval,
     )
     assert met.determination == Determination.indicated
-    assert [c.status for c in met.criteria] == [CriterionStatus.met] * 3
+    assert [c.status for c in met.criteria] == [CriterionStatus.met] * len(met.criteria) and len(met.criteria) == 3
+    assert all(c.rule_id and c.facts for c in met.criteria)
+
+    unknown = _facts_request(corpus, "Is 64635 indicated for lumbar facet pain?", retrieval)
+    assert unknown.determination == Determination.conditional
+    assert any(s.title == "What to document" for s in unknown.sections)
 
 
 def test_nothing_retrieved_is_insufficient_evidence_and_the_manifest_is_a_corpus_reader(tmp_path):

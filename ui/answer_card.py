@@ -56,7 +56,8 @@ def citation_links(numbers: list[int], turn: int) -> str:
 
 def answer_markdown(answer: Answer) -> str:
     """The answer as plain Markdown for copying into a note (document text escaped)."""
-    lines = [f"**{VERDICT_LABELS[answer.determination]}**: {md_escape(answer.headline)}", ""]
+    lead = "Information" if answer.kind == "information" else VERDICT_LABELS[answer.determination]
+    lines = [f"**{lead}**: {md_escape(answer.headline)}", ""]
     lines.append(f"*Question:* {md_escape(answer.question)}")
     if answer.criteria:
         lines += ["", "**Criteria**"]
@@ -83,6 +84,8 @@ def _reference_line(r: Reference) -> str:
 
 
 def _badge(answer: Answer, turn: int, audience: str) -> None:
+    if answer.kind == "information":
+        return  # "what documentation supports 64635?" is answered by the list; no verdict to show
     colour = VERDICT_COLOURS[answer.determination]
     label = PATIENT_VERDICT[answer.determination] if audience == "patient" else VERDICT_LABELS[answer.determination]
     with st.container(key=f"verdict-{turn}"):

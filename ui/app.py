@@ -23,7 +23,7 @@ from core.settings import Settings, apply_offline_defaults, get_settings  # noqa
 
 apply_offline_defaults()  # this is a process entry point (`streamlit run ui/app.py`)
 
-from assistant.conversation import Resolution, resolve_followup  # noqa: E402
+from assistant.conversation import Resolution  # noqa: E402
 from assistant.engines import ENGINES  # noqa: E402
 from ui.answer_card import answer_markdown, md_escape, render_answer_card  # noqa: E402
 
@@ -110,16 +110,20 @@ def _ask(settings: Settings, engine_name: str, asked: str, *, standalone: bool =
     from assistant.service import NoIndexError
 
     turns: list[dict[str, Any]] = st.session_state.turns
-    history = [t["resolution"].question for t in turns if t.get("answer") is not None]
+    # The physician's earlier turns as typed: the Assistant resolves a follow-up against them (for
+    # retrieval and the "understood as" line) and reads its facts in the conversation (for judging).
+    history = [t["asked"] for t in turns if t.get("answer") is not None]
     turn: dict[str, Any] = {"asked": asked}
     try:
         assistant = load_assistant(str(settings.home), engine_name)
-        resolution = (
-            Resolution(asked, asked, "standalone") if standalone else resolve_followup(history, asked, assistant.engine)
-        )
-        turn["resolution"] = resolution
         with st.spinner("Reading the guidelines…"):
-            turn["answer"] = assistant.ask(resolution.question)
+            answer = assistant.ask(asked, history=[] if standalone else history)
+        turn["answer"] = answer
+        turn["resolution"] = (
+            Resolution(asked, answer.understood_as, "conversation", list(answer.changes))
+            if answer.understood_as
+            else Resolution(asked, asked, "standalone")
+        )
     except (QuestionError, NoIndexError, UnknownEngineError, PageError) as exc:
         turn.setdefault("resolution", Resolution(asked, asked, "standalone"))
         turn["error"] = str(exc)

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from core.progress import progress_bar
 from core.records import DocumentError, Status
+from core.rules_text import describe
 from core.settings import Settings, apply_offline_defaults, get_settings
 
 if TYPE_CHECKING:
@@ -216,11 +217,17 @@ def docs_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
 @click.pass_context
 def docs_show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
     """Every stored revision of a document, with its metadata, status and whether it is served."""
-    revisions = _catalog(ctx).show(doc_id).revisions
+    catalog = _catalog(ctx)
+    revisions = catalog.show(doc_id).revisions
     if not revisions:
         raise UserError(f"no document '{doc_id}' (see `guideqa docs list`)")
     if as_json:
-        click.echo(json.dumps([_row(r) for r in revisions], indent=2))
+        rows = []
+        for r in revisions:
+            row = _row(r)
+            row["rules"] = [rule.model_dump(mode="json") for rule in catalog.rules(doc_id, r.rev)]
+            rows.append(row)
+        click.echo(json.dumps(rows, indent=2))
         return
     out = Console()
     for r in revisions:
@@ -240,6 +247,52 @@ def docs_show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
                     out.print(f"        {src.url}", markup=False, highlight=False, soft_wrap=True)
         else:
             out.print("  sources read: none listed (an editor should add them before approving)")
+        if r.served or r.rev == revisions[-1].rev:
+            rules = catalog.rules(doc_id, r.rev)
+            typed = sum(1 for rule in rules if rule.typed)
+            out.print(f"  compiled statements: {len(rules)} ({typed} with a typed condition)")
+            for rule in rules:
+                condition = (
+                    describe(rule.condition) if rule.condition is not None else "no typed condition: only ever unknown"
+                )
+                scope = ", ".join(rule.scope.services) or ", ".join(rule.scope.codes) or "-"
+                extra = f" [{rule.strength}{': ' + rule.grade if rule.grade else ''}]" if rule.strength else ""
+                line = f"    {rule.kind}{extra} ({scope}): {rule.text}"
+                out.print(line, markup=False, highlight=False, soft_wrap=True)
+                out.print(f"        {condition}", markup=False, highlight=False, soft_wrap=True)
+
+
+@docs.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def docs_check(files: tuple[Path, ...]) -> None:
+    """Check summaries before approving them: each section names a listed source, no statement contradicts
+    its heading, no two statements give opposite verdicts for one scope. Exit 1 when any problem is found."""
+    from ingest.chunking import chunk_blocks
+    from ingest.documents import load_document
+    from ingest.parsing import parse_body
+    from ingest.statements import compile_document
+    from ingest.verify import contradictions, polarity, section_sources
+
+    settings = get_settings()
+    found = 0
+    for path in files:
+        try:
+            doc = load_document(path, default_status="submitted", max_bytes=settings.max_document_bytes)
+        except DocumentError as exc:
+            err.print(f"[red]{exc}[/]", markup=True, highlight=False)
+            found += 1
+            continue
+        blocks = parse_body(doc.body, doc.fmt)
+        chunks = chunk_blocks(doc.meta, blocks, chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap)
+        rules = compile_document(doc.meta.doc_id, doc.meta.title, blocks, chunks)
+        problems = [*section_sources(doc, blocks), *polarity(doc.meta.doc_id, blocks), *contradictions(rules)]
+        for problem in problems:
+            click.echo(str(problem))
+        found += len(problems)
+        typed = sum(1 for r in rules if r.typed)
+        err.print(f"{path}: {len(problems)} problems; {len(rules)} statements compiled, {typed} with a typed condition")
+    if found:
+        sys.exit(1)
 
 
 @docs.command("add")
@@ -387,9 +440,19 @@ def users_list(ctx: click.Context) -> None:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer JSON.")
 @click.option("--engine", default=None, help="Answer engine (GUIDEQA_ENGINE).")
+@click.option(
+    "--after",
+    "history",
+    multiple=True,
+    metavar="EARLIER",
+    help="An earlier question of the conversation (repeatable, oldest first): QUESTION is its follow-up.",
+)
 @click.pass_context
-def ask(ctx: click.Context, question: str, as_json: bool, engine: str | None) -> None:
-    """Answer a medical-necessity question from the approved documents, with citations."""
+def ask(ctx: click.Context, question: str, as_json: bool, engine: str | None, history: tuple[str, ...]) -> None:
+    """Answer a medical-necessity question from the approved documents, with citations.
+
+    `guideqa ask "What if only one block was done?" --after "…two MBBs at 85 % … RFA indicated?"` answers
+    a follow-up read in its conversation."""
     from assistant.engines import UnknownEngineError
     from assistant.query import QuestionError
     from assistant.service import Assistant, NoIndexError
@@ -397,7 +460,7 @@ def ask(ctx: click.Context, question: str, as_json: bool, engine: str | None) ->
 
     settings = _settings(ctx, engine=engine)
     try:
-        answer = Assistant(settings).ask(question)
+        answer = Assistant(settings).ask(question, history=list(history))
     except (QuestionError, NoIndexError, UnknownEngineError) as exc:
         raise UserError(str(exc)) from exc
     if as_json:
@@ -472,6 +535,12 @@ def eval() -> None:
     default=None,
     help="Gold file to use instead of EVALSET_DIR/gold.jsonl.",
 )
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=None,
+    help="Corpus folder to ingest instead of EVALSET_DIR/corpus (the necessity set runs on corpus/).",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Stratified sample of N questions.")
 @click.option("--engine", default=None, help="Answer engine (GUIDEQA_ENGINE).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Report folder (default eval-runs/...).")
@@ -481,6 +550,7 @@ def eval_run(
     ctx: click.Context,
     evalset_dir: Path,
     gold: Path | None,
+    corpus: Path | None,
     limit: int | None,
     engine: str | None,
     out: Path | None,
@@ -493,7 +563,7 @@ def eval_run(
 
     settings = _settings(ctx, engine=engine)
     try:
-        report, out_dir = run_eval(settings, evalset_dir, gold=gold, limit=limit, out=out, console=err)
+        report, out_dir = run_eval(settings, evalset_dir, gold=gold, corpus=corpus, limit=limit, out=out, console=err)
     except (EvalsetError, UnknownEngineError, DocumentError) as exc:
         raise UserError(str(exc)) from exc
     if as_json:

@@ -26,9 +26,14 @@ def _cites(numbers: list[int]) -> str:
 
 
 def render_answer(answer: Answer, console: Console) -> None:
-    colour = _COLOURS[answer.determination]
-    header = Text.assemble((VERDICT_LABELS[answer.determination].upper(), f"bold {colour}"), "  ", answer.headline)
+    if answer.kind == "information":  # the lists answer it: no verdict is shown
+        header = Text.assemble(("INFORMATION", "bold"), "  ", answer.headline)
+    else:
+        colour = _COLOURS[answer.determination]
+        header = Text.assemble((VERDICT_LABELS[answer.determination].upper(), f"bold {colour}"), "  ", answer.headline)
     parts: list[object] = [header]
+    if answer.understood_as:
+        parts.append(Text(f"understood as: {answer.understood_as}", style="dim"))
     if answer.criteria:
         parts.append(Text("\nCriteria", style="bold"))
         for c in answer.criteria:

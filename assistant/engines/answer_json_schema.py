@@ -51,6 +51,36 @@ class AnswerDraft(_Strict):
     related_questions: list[Annotated[str, Field(max_length=200)]] = Field(max_length=MAX_RELATED)
 
 
+MAX_JUDGED = 14
+MAX_FACTS = 3
+
+
+class CriterionJudgementDraft(_Strict):
+    """The model's judgement of one compiled criterion, by its number in the list it was shown."""
+
+    criterion: int = Field(ge=1, le=MAX_JUDGED, description="The criterion's number in the list.")
+    facts: list[Annotated[str, Field(max_length=200)]] = Field(
+        max_length=MAX_FACTS, description="The question's own words that decide it (empty when unknown)."
+    )
+    status: CriterionStatus
+    reason: str = Field(max_length=200, description="Both sides: what the question states, what the rule requires.")
+
+
+class CriteriaJudgements(_Strict):
+    """Reply to a criteria judgement: one entry per criterion shown, facts before the status."""
+
+    judgements: list[CriterionJudgementDraft] = Field(max_length=MAX_JUDGED)
+
+
+def criteria_schema(n_criteria: int) -> dict[str, Any]:
+    """The judgement reply's schema; criterion numbers limited to 1..n_criteria."""
+    schema = json_schema(CriteriaJudgements)
+    number = schema["properties"]["judgements"]["items"]["properties"]["criterion"]
+    number["enum"] = list(range(1, n_criteria + 1))
+    schema["properties"]["judgements"]["maxItems"] = n_criteria
+    return schema
+
+
 class StandaloneQuestion(_Strict):
     """Reply to a follow-up rewrite: the follow-up as a question that needs no history."""
 

@@ -5,7 +5,10 @@ local GGUF model, a scripted double). The rest is here so every LLM keeps the of
 guarantees:
 
 1. the offline engine answers first: its answer is the fallback, and the chunks it cites (rating
-   rows, criteria: the strongest evidence) are shown to the model first;
+   rows, criteria: the strongest evidence) are shown to the model first; when the offline answer
+   comes from compiled criteria, the model judges exactly those criteria as structured output
+   (:mod:`assistant.engines.llm_criteria`) and the verdict follows from its judgements by the
+   shared rule, instead of a free-form draft;
 2. the model sees numbered sources as quoted data (:mod:`assistant.engines.prompt`) and replies
    with an :class:`~assistant.engines.answer_json_schema.AnswerDraft` (bounded JSON Schema);
 3. the draft is checked: it parses, every bullet and criterion cites a listed source that supports
@@ -27,13 +30,36 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from assistant.compose import Draft
+from assistant.decide.necessity import Decision
 from assistant.engines import build_engine
-from assistant.engines.answer_json_schema import AnswerDraft, StandaloneQuestion, draft_schema, json_schema
+from assistant.engines.answer_json_schema import (
+    AnswerDraft,
+    StandaloneQuestion,
+    criteria_schema,
+    draft_schema,
+    json_schema,
+)
 from assistant.engines.base import EngineRequest
-from assistant.engines.prompt import Message, Source, answer_messages, correction_message, rewrite_messages
+from assistant.engines.llm_criteria import (
+    apply_judgements,
+    check_judgements,
+    criteria_payload,
+    judged_criteria,
+    parse_judgements,
+)
+from assistant.engines.prompt import (
+    Message,
+    Source,
+    answer_messages,
+    correction_message,
+    criteria_messages,
+    rewrite_messages,
+)
+from assistant.engines.rules_answer import build_answer, decide_from_rules
 from assistant.schema import Answer, Determination
 from assistant.support import supports
 from core.records import StoredChunk
+from core.rules import CompiledRule
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -134,6 +160,11 @@ class LLMEngine:
         offline = self._offline.answer(request)
         if not request.retrieval.hits:
             return offline.model_copy(update={"engine": self.name})  # nothing to show the model
+        if any(c.rule_id for c in offline.criteria):
+            # The typed engine found the compiled criteria that govern the ask: the model judges those.
+            typed = decide_from_rules(request)
+            if typed is not None and typed[0].doc_id is not None and judged_criteria(typed[0]):
+                return self._judge_criteria(request, typed[0], typed[1], offline, started)
         sources = pick_sources(request, offline, self.settings.llm_max_sources)
         by_number = {s.number: s for s in sources}
         messages = answer_messages(
@@ -169,6 +200,55 @@ class LLMEngine:
             messages = [*messages, {"role": "assistant", "content": raw}, correction_message(problems)]
         return self._fallback(
             offline, f"no valid answer after {attempts} attempts (last problem: {problems[0]})", attempts, started
+        )
+
+    def _judge_criteria(
+        self,
+        request: EngineRequest,
+        decision: Decision,
+        rules: dict[str, list[CompiledRule]],
+        offline: Answer,
+        started: float,
+    ) -> Answer:
+        """The model judges each applicable compiled criterion (structured output, checked, retried)."""
+        judged = judged_criteria(decision)
+        question = request.question.text
+        messages = criteria_messages([question], criteria_payload(judged))
+        schema = criteria_schema(len(judged))
+        problems: list[str] = []
+        attempts = 0
+        llm_started = time.perf_counter()
+        for attempt in range(self.settings.llm_retries + 1):
+            attempts = attempt + 1
+            try:
+                raw = self.client.complete(messages, schema, schema_name="criteria_judgements")
+            except LLMError as exc:
+                return self._fallback(offline, f"the model could not be reached: {exc}", attempts, started)
+            reply, problems = parse_judgements(raw)
+            if reply is not None:
+                problems = check_judgements(reply, len(judged), question)
+            if reply is not None and not problems:
+                judged_decision = apply_judgements(decision, judged, reply)
+                draft = Draft(request.corpus, question, self.name, request.audience)
+                answer = build_answer(draft, judged_decision, rules, request, {})
+                if answer is not None:
+                    answer.timings.update(
+                        {
+                            **{k: v for k, v in offline.timings.items() if k == "retrieve_ms"},
+                            "llm_ms": round((time.perf_counter() - llm_started) * 1000, 2),
+                            "llm_attempts": float(attempts),
+                            "decide_ms": round((time.perf_counter() - started) * 1000, 2),
+                        }
+                    )
+                    return answer
+                problems = ["the judged criteria could not be cited"]
+            log.info("%s criteria attempt %d rejected: %s", self.name, attempts, problems)
+            messages = [*messages, {"role": "assistant", "content": raw}, correction_message(problems)]
+        return self._fallback(
+            offline,
+            f"no valid criteria judgement after {attempts} attempts (last problem: {problems[0]})",
+            attempts,
+            started,
         )
 
     def _build(self, request: EngineRequest, d: AnswerDraft, sources: list[Source], offline: Answer) -> Answer | None:

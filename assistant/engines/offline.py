@@ -3,8 +3,8 @@
 Order of evidence, strongest first:
 1. a rating-table row for the procedure and scenario asked (7-9 indicated, 4-6 conditional,
    1-3 not indicated, scaled to the table's own maximum);
-2. a criteria list of a policy that governs the procedure (by code or by name), each criterion
-   judged met / not met / unknown from the question;
+2. the compiled rules of the documents that govern the asked service: the question's typed
+   clinical facts judged against each rule's typed condition (:mod:`assistant.engines.rules_answer`);
 3. the stance of the most relevant retrieved sentences (a lexical reading, said as such);
 4. otherwise ``insufficient_evidence``: the corpus does not cover the question.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from assistant.compose import Draft, insufficient
-from assistant.decide.criteria import CriterionJudgement, applicable, judge, verdict
+from assistant.decide.necessity import STRENGTH_VERDICT
 from assistant.decide.rating_rows import (
     RowMatch,
     confident,
@@ -25,7 +25,9 @@ from assistant.decide.rating_rows import (
     rating_determination,
 )
 from assistant.decide.stance import StanceCount, decide, score, section_weight
+from assistant.decide.statements import match_statements
 from assistant.engines.base import EngineRequest
+from assistant.engines.rules_answer import build_answer, build_information, decide_from_rules, ungoverned_codes
 from assistant.query import ParsedQuestion
 from assistant.retrieval import Retrieval
 from assistant.schema import VERDICT_LABELS, Answer, CriterionStatus, Determination
@@ -62,6 +64,7 @@ _QUESTION_WORDS = {
 MIN_COVERAGE = 0.5  # share of the question's distinctive terms the evidence must contain
 MAX_STANCE_CHUNKS = 40  # narrative chunks of one document read for the stance fallback
 MIN_STANCE_WEIGHT = 0.15  # a findings sentence counts a little even when it shares no words with the question
+STATEMENT_DOCS = 3  # graded statements are looked for in the best-ranked documents only
 
 
 def row_claim(row: RatingRow) -> str:
@@ -99,9 +102,42 @@ class OfflineEngine:
             # beats a sentence-level reading of a rating table's narrative.
             return done(self._from_rating(draft, q, r, matches, timings, weak=True))
 
-        criteria_answer = self._from_criteria(draft, q, r, timings)
-        if criteria_answer is not None:
-            return done(criteria_answer)
+        ungoverned = ungoverned_codes(request)
+        if ungoverned:
+            return done(
+                insufficient(
+                    q.text,
+                    self.name,
+                    f"No approved document governs {ungoverned}: the corpus has no policy or guideline for it.",
+                    retrieved_doc_ids=r.doc_ids,
+                    timings=timings,
+                    audience=request.audience,
+                )
+            )
+        typed = decide_from_rules(request)
+        if typed is not None and typed[0].doc_id is None and typed[0].ask is not None and typed[0].ask.codes:
+            # Codes for a service no approved document governs where asked (a lumbar-only bulletin and a
+            # cervical 22551): said so, rather than read from documents about something else.
+            return done(
+                insufficient(
+                    q.text,
+                    self.name,
+                    f"No approved document governs {', '.join(typed[0].ask.codes)} here: {typed[0].reason}.",
+                    retrieved_doc_ids=r.doc_ids,
+                    timings=timings,
+                    audience=request.audience,
+                )
+            )
+        if typed is not None:
+            decision, rules = typed
+            facts = request.clinical_facts()
+            build = build_information if facts is not None and facts.intent == "information" else build_answer
+            typed_answer = build(draft, decision, rules, request, timings)
+            if typed_answer is not None:
+                return done(typed_answer)
+        graded = self._from_statements(draft, q, request, timings)
+        if graded is not None:
+            return done(graded)
         if matches and covers_scenario(matches[0]):
             # A rating guideline covers the scenario but does not rate what was asked: say so, and
             # show what it does rate, rather than read a verdict into its narrative.
@@ -145,14 +181,16 @@ class OfflineEngine:
         chunk = doc_chunks[row.chunk_id]
         determination = rating_determination(row.rating, row.scale_max)
 
-        scenario_status = CriterionStatus.met if best.scenario_score >= 0.5 else CriterionStatus.unknown
-        draft.add_criterion(
-            row.variant,
-            scenario_status,
-            "closest scenario to the question's findings"
-            + ("" if scenario_status == CriterionStatus.met else " (weak match: confirm it applies)"),
-            chunk,
-        )
+        # The scenario is the rated variant closest to the question's wording: shown as what was rated, never
+        # judged "met" (no typed fact decided it); a loose match is a criterion to confirm.
+        draft.add_bullet("Scenario rated", row.variant, chunk)
+        if best.scenario_score < 0.5:
+            draft.add_criterion(
+                row.variant,
+                CriterionStatus.unknown,
+                "closest scenario to the question's findings (weak match: confirm it applies)",
+                chunk,
+            )
         if weak:
             draft.add_criterion(
                 row.procedure,
@@ -214,76 +252,38 @@ class OfflineEngine:
         for _, sentence, chunk in scored[:2]:
             draft.add_bullet("Evidence", sentence, chunk)
 
-    # ---------------------------------------------------------------- criteria
-    def _criteria_docs(self, q: ParsedQuestion, r: Retrieval) -> list[str]:
-        service_codes = {c.upper() for c in [*q.cpt, *q.hcpcs]}
-        by_code = [d for d in r.doc_ids if r.code_docs.get(d, set()) & service_codes]
-        if by_code:
-            return by_code
-        return r.doc_ids[:1]
-
-    def _from_criteria(self, draft: Draft, q: ParsedQuestion, r: Retrieval, timings: dict[str, float]) -> Answer | None:
-        corpus = draft.corpus
-        docs = self._criteria_docs(q, r)
-        records = applicable(corpus.criteria(docs), q)
-        if not records:
+    # ---------------------------------------------------------- graded statements
+    def _from_statements(
+        self, draft: Draft, q: ParsedQuestion, request: EngineRequest, timings: dict[str, float]
+    ) -> Answer | None:
+        """The verdict of the graded recommendation that names what was asked (no typed service needed)."""
+        r = request.retrieval
+        doc_ids = r.doc_ids[:STATEMENT_DOCS]
+        rules = [rule for d in doc_ids for rule in draft.corpus.rules([d]).get(d, [])]
+        found = match_statements(_distinctive(q.retrieval_text), rules, r.doc_ranks())
+        if not found:
             return None
-        if not (q.cpt or q.hcpcs) and not self._covers(
-            q, [c.criterion for c in records] + [c.procedure for c in records]
-        ):
+        best = found[0]
+        chunks = draft.corpus.chunks({m.rule.chunk_id for m in found[:4]})
+        chunk = chunks.get(best.rule.chunk_id)
+        if chunk is None or not draft.add_bullet("Recommendation", best.rule.text, chunk):
             return None
-        chunk_map = corpus.chunks({c.chunk_id for c in records})
-        judged: list[CriterionJudgement] = []
-        for record in records:
-            record_doc = corpus.get(record.doc_id)
-            extra = set(terms(record.procedure)) | (set(terms(record_doc.meta.title)) if record_doc else set())
-            judged.append(judge(record, q, extra))
-        determination = verdict(judged)
-
-        decisive = [j for j in judged if j.status == CriterionStatus.not_met]
-        shown = (
-            decisive
-            + [j for j in judged if j.status == CriterionStatus.met]
-            + [j for j in judged if j.status == CriterionStatus.unknown and j.criterion.polarity == "inclusion"]
-        )
-        for j in shown[:12]:
-            draft.add_criterion(j.criterion.criterion, j.status, j.reason, chunk_map.get(j.criterion.chunk_id))
-        for j in decisive[:4]:
-            draft.add_bullet("Evidence", j.criterion.criterion, chunk_map[j.criterion.chunk_id])
-        if determination != Determination.not_indicated:
-            for j in [j for j in judged if j.status == CriterionStatus.met][:3]:
-                draft.add_bullet("Evidence", j.criterion.criterion, chunk_map[j.criterion.chunk_id])
-        pitfalls = [j for j in judged if j.criterion.polarity == "exclusion" and j.status == CriterionStatus.unknown]
-        for j in pitfalls[:4]:
-            draft.add_bullet("Pitfalls", j.criterion.criterion, chunk_map[j.criterion.chunk_id])
-        documentation = [c for c in corpus.criteria(docs[:1]) if c.polarity == "documentation"]
-        doc_chunks = corpus.chunks({c.chunk_id for c in documentation})
-        for c in documentation[:3]:
-            draft.add_bullet("Documentation", c.criterion, doc_chunks[c.chunk_id])
-
-        if not draft.has_claims():
-            return None
-        procedure = q.procedure or (records[0].procedure.split(" (")[0] if records[0].procedure else "the service")
-        draft.related += [
-            f"What documentation supports {procedure}?",
-            f"How often can {procedure} be repeated?",
-        ]
-        headline = self._criteria_headline(determination, judged, procedure)
-        return draft.build(determination, headline, retrieved_doc_ids=r.doc_ids, timings=timings)
-
-    @staticmethod
-    def _criteria_headline(determination: Determination, judged: list[CriterionJudgement], procedure: str) -> str:
-        not_met = [j for j in judged if j.status == CriterionStatus.not_met]
-        unknown = [j for j in judged if j.status == CriterionStatus.unknown and j.criterion.polarity == "inclusion"]
-        if determination == Determination.not_indicated:
-            first = not_met[0]
-            return f"Not indicated as described ({procedure}): {first.reason} — {first.criterion.criterion}"
-        if determination == Determination.indicated:
-            return f"Indicated: the question meets every listed criterion for {procedure}."
-        return (
-            f"Conditional: coverage of {procedure} depends on criteria the question does not settle "
-            f"({len(unknown)} to confirm below)."
-        )
+        for other in found[1:4]:
+            other_chunk = chunks.get(other.rule.chunk_id)
+            if other_chunk is not None and other.rule.strength != best.rule.strength:
+                draft.add_bullet("Other recommendations on the same topic", other.rule.text, other_chunk)
+        verdict = Determination(STRENGTH_VERDICT[best.rule.strength or "conditional"])
+        record = draft.corpus.get(best.rule.doc_id)
+        title = record.meta.title if record else best.rule.doc_id
+        grade = f" ({best.rule.grade})" if best.rule.grade else ""
+        said = {
+            "for": "recommends it",
+            "conditional": "recommends it only conditionally",
+            "against": "recommends against it",
+            "insufficient": "finds the evidence insufficient",
+        }[best.rule.strength or "conditional"]
+        headline = f"{VERDICT_LABELS[verdict]}: {title} {said}{grade}."
+        return draft.build(verdict, headline, retrieved_doc_ids=r.doc_ids, timings=timings)
 
     # ------------------------------------------------------------------ stance
     def _covers(self, q: ParsedQuestion, texts: list[str]) -> bool:
@@ -295,12 +295,24 @@ class OfflineEngine:
             have |= set(terms(t))
         return len(wanted & have) / len(wanted) >= MIN_COVERAGE
 
+    @staticmethod
+    def _names_procedure(q: ParsedQuestion, chunk_terms: dict[str, frozenset[str]]) -> bool:
+        """The document names the procedure asked about (at least half its distinctive words): a reading of
+        sentences about something else ("chronic pain", "covered") is no evidence for this procedure."""
+        wanted = _distinctive(q.procedure or "")
+        if not wanted:
+            return True
+        have: set[str] = set().union(*chunk_terms.values()) if chunk_terms else set()
+        return len(wanted & have) / len(wanted) >= MIN_COVERAGE
+
     def _from_stance(self, draft: Draft, q: ParsedQuestion, r: Retrieval, timings: dict[str, float]) -> Answer:
         ranked = sorted(r.pool.values(), key=lambda h: -h.score)
         chunks: list[StoredChunk] = []
         for doc_id in r.doc_ids[:3]:  # the first well-ranked document that covers the question
             candidate = [h.chunk for h in ranked if h.doc_id == doc_id][:8]
-            if self._covers(q, [c.text for c in candidate] + [c.section for c in candidate]):
+            if self._covers(q, [c.text for c in candidate] + [c.section for c in candidate]) and self._names_procedure(
+                q, draft.corpus.chunk_terms(doc_id)
+            ):
                 # Read the whole document's narrative: its findings may share few words with the question.
                 chunks = [c for c in draft.corpus.doc_chunks(doc_id) if c.kind == "text"][:MAX_STANCE_CHUNKS]
                 draft.saw(chunks)
