@@ -1,434 +1,90 @@
-"""The vocabulary GuideQA normalises text with, as data: shorthand rewrites, stopwords and negation words.
+"""The vocabulary GuideQA normalises text with: shorthand rewrites, stopwords, negation cues, procedure words.
 
 Physicians type "A/P w/ and w/o", "C-spine films", "non-con CT"; guidelines write "abdomen and
 pelvis without and with contrast", "X-ray cervical spine", "CT without contrast". Both sides go
 through the same rewrite table (applied by :mod:`core.textnorm`), so BM25, the rating-row
 matcher and the support check all compare like with like. The table is general clinical
 shorthand, not tuned to any question set.
+
+The entries are data, read once at import from YAML files beside the clinical lexicon
+(``core/lexicon/rewrites.yaml``, ``stopwords.yaml``, ``procedure_words.yaml``); every entry names a
+public source listed in ``core/lexicon/sources.yaml`` (tests/test_vocabulary_data.py checks each one).
 """
 
 from __future__ import annotations
 
-# Rewrites applied, in order, to casefolded text. Contrast phrases first (they contain "w/").
-CONTRAST_BOTH = "without and with contrast"
-REWRITES: list[tuple[str, str]] = [
-    (r"\bgad(?:olinium)?\b", "contrast"),
-    # contrast: both phases
-    (
-        r"\b(?:with\s+and\s+without|without\s+and\s+with)\s+(?:iv\s+|intravenous\s+)?contrast\b",
-        CONTRAST_BOTH,
-    ),
-    (r"\bw/?\s*(?:and|&|\+)\s*w/?o\b(?:\s+(?:iv\s+)?contrast\b)?", CONTRAST_BOTH),
-    (r"\bw/?o\s*(?:and|&|\+)\s*w/?\b(?:\s+(?:iv\s+)?contrast\b)?", CONTRAST_BOTH),
-    (r"\bw\s*/\s*wo\b(?:\s+(?:iv\s+)?contrast\b)?", CONTRAST_BOTH),
-    (r"\bw\s*/\s*w/?o\b(?:\s+(?:iv\s+)?contrast\b)?", CONTRAST_BOTH),
-    (r"\b(?:with\s*/\s*without|without\s*/\s*with)\b(?:\s+(?:iv\s+)?contrast\b)?", CONTRAST_BOTH),
-    (r"\bpre-?\s*(?:and|&)\s*post-?\s*contrast\b", CONTRAST_BOTH),
-    (r"\b(?:with\s+and\s+without|without\s+and\s+with)\b", "without and with"),
-    # contrast: none
-    (r"\bnon-?\s*con(?:trast(?:ed)?)?\b", "without contrast"),
-    (r"\b(?:un|non-?)enhanced\b", "without contrast"),
-    (r"\bw/?o\s+(?:iv\s+)?contrast\b", "without contrast"),
-    (r"\bno\s+(?:iv\s+)?contrast\b", "without contrast"),
-    (r"\bwithout\s+(?:iv|intravenous)\s+contrast\b", "without contrast"),
-    # contrast: with
-    (r"\bcontrast[- ]enhanced\b", "with contrast"),
-    (r"\bw/\s*(?:iv\s+)?contrast\b", "with contrast"),
-    (r"\bwith\s+(?:iv|intravenous)\s+contrast\b", "with contrast"),
-    (r"\bpost-?\s*contrast\b", "with contrast"),
-    # generic with / without shorthand
-    (r"\bw/o\b", "without"),
-    (r"\bw/(?=\s|$)", "with "),
-    # body regions
-    (r"\bc\s*/\s*a\s*/\s*p\b", "chest abdomen and pelvis"),
-    (r"\babd(?:omen)?\s*[/&+-]\s*(?:pelvis|pelv)\b", "abdomen and pelvis"),
-    (r"\ba\s*/\s*p\b", "abdomen and pelvis"),
-    (r"\bc-?\s*spine\b", "cervical spine"),
-    (r"\bt-?\s*spine\b", "thoracic spine"),
-    (r"\bl-?\s*s?-?\s*spine\b", "lumbar spine"),
-    (r"\bls\s+spine\b", "lumbar spine"),
-    # modalities (multi-word before single-word)
-    (r"\bct\s+angiogra(?:m|phy|phic)\b", "cta"),
-    (r"\bangiograph(?:ic|y)\s+ct\b", "cta"),
-    (r"\bmr\s+angiogra(?:m|phy)\b", "mra"),
-    (r"\bmagnetic\s+resonance\s+angiogra(?:m|phy)\b", "mra"),
-    (r"\bmagnetic\s+resonance\s+(?:imaging|tomography)\b", "mri"),
-    (r"\bmagnetic\s+resonance\b", "mri"),
-    (r"\bcomputed\s+(?:axial\s+)?tomograph(?:y|ic)\b", "ct"),
-    (r"\b(?:cat|ct)\s+scan\b", "ct"),
-    (r"\bmri\s+scan\b", "mri"),
-    (r"\bmr\b", "mri"),
-    (r"\bpet\s*[/-]\s*ct\b", "pet ct"),
-    (r"\bpet\s*[/-]\s*mri\b", "pet mri"),
-    (r"\bfdg-pet\b", "fdg pet"),
-    (r"\btc-?\s*99m\b", "tc99m"),
-    (r"\bplain\s+(?:film|radiograph)s?\b", "xray"),
-    (r"\bx-?\s*rays?\b", "xray"),
-    (r"\bradiograph(?:s|y|ic)?\b", "xray"),
-    (r"\bfilms?\b", "xray"),
-    (r"\bcxr\b", "xray chest"),
-    (r"\bkub\b", "xray abdomen"),
-    (r"\bultrasonograph(?:y|ic)\b", "us"),
-    (r"\bultrasounds?\b", "us"),
-    (r"\bsonograph(?:y|ic)\b", "us"),
-    (r"\bsonograms?\b", "us"),
-    (r"\bsono\b", "us"),
-    (r"\btvus\b", "transvaginal us"),
-    (r"\btrus\b", "transrectal us"),
-    (r"\bangiograms?\b", "angiography"),
-    (
-        r"\b(ducto|reno|cysto|urethro|sialo|cholangio|pyelo|hysterosalpingo|fistulo|defeco|lymphangio|dacryocysto|uro|"
-        r"cavo|porto|aorto|spleno|galacto)grams?\b",
-        r"\1graphy",
-    ),
-    (r"\bcaptopril\b", "captopril ace-inhibitor"),
-    (r"\bperc\b", "percutaneous"),
-    (r"\barteriograms?\b", "arteriography"),
-    (r"\barthrograms?\b", "arthrography"),
-    (r"\bvenograms?\b", "venography"),
-    (r"\bmyelograms?\b", "myelography"),
-    (r"\bmammograms?\b", "mammography"),
-    (r"\bmammo\b", "mammography"),
-    (r"\bechocardiograms?\b", "echocardiography"),
-    (r"\becho\b", "echocardiography"),
-    (r"\bugi\b", "upper gi series"),
-    (r"\bhsg\b", "hysterosalpingography"),
-    (r"\bctpa\b", "cta chest"),
-    (r"\baxr\b", "xray abdomen"),
-    (r"\begd\b", "upper endoscopy"),
-    (r"\bfna\b", "fine-needle aspiration"),
-    (r"\bhida\b", "cholescintigraphy"),
-    (r"\bbone\s+scintigraphy\b", "bone scan"),
-    (r"\bdexa\b", "dxa"),
-    # procedures of the spine / pain domain
-    (r"\brfa\b", "radiofrequency ablation"),
-    (r"\brf\s+ablation\b", "radiofrequency ablation"),
-    (r"\brf\b", "radiofrequency"),
-    (r"\bmbbs?\b", "medial branch block"),
-    (r"\btfesi\b", "transforaminal epidural steroid injection"),
-    (r"\bilesi\b", "interlaminar epidural steroid injection"),
-    (r"\besis?\b", "epidural steroid injection"),
-    (r"\bscs\b", "spinal cord stimulation"),
-    (r"\bsij\b", "sacroiliac joint"),
-    (r"\bsi\s+joint\b", "sacroiliac joint"),
-    (r"\bvcfs?\b", "vertebral compression fracture"),
-    (r"\b(kyphoplasty|vertebroplasty)\b", r"\1 vertebral augmentation"),
-    (r"\bacdf\b", "anterior cervical discectomy and fusion"),
-    (r"\bnsaids?\b", "nonsteroidal anti-inflammatory drug"),
-    # more modality / procedure shorthand
-    (r"\btte\b", "transthoracic echocardiography"),
-    (r"\btee\b", "transesophageal echocardiography"),
-    (r"\bvcug\b", "voiding cystourethrography"),
-    (r"\bivp\b", "intravenous urography"),
-    (r"\bercp\b", "endoscopic retrograde cholangiopancreatography"),
-    (r"\bmrcp\b", "mrcp mri cholangiopancreatography"),
-    (r"\bnm\b", "nuclear medicine"),
-    (r"\bv\s*/\s*q\b", "ventilation perfusion"),
-    (r"\btagged\s+rbc\b", "rbc"),
-    (r"\bsbft\b", "small bowel follow-through"),
-    (r"\bbe\b(?=\s+(?:study|exam)|\?|$)", "barium enema"),
-    (r"\beus\b", "endoscopic us"),
-    (r"\bivu\b", "intravenous urography"),
-    (r"\b(?:whole|entire|total)\s+spine\b", "complete spine"),
-    (r"\bpre-?op(?:erative)?\b", "preoperative"),
-    (r"\bpost-?op(?:erative)?\b", "postoperative"),
-    (r"\bpreoperatively\b", "preoperative"),
-    (r"\bpostoperatively\b", "postoperative"),
-    # oncology and radiation-therapy shorthand
-    (r"\bebrt\b", "external beam radiation therapy"),
-    (r"\bradiotherapy\b", "radiation therapy"),
-    (r"\bsbrt\b", "stereotactic body radiation therapy"),
-    (r"\bsrs\b", "stereotactic radiosurgery"),
-    (r"\bimrt\b", "intensity-modulated radiation therapy"),
-    (r"\bwbrt\b", "whole brain radiation therapy"),
-    (r"\bapbi\b", "accelerated partial breast irradiation"),
-    (r"\bpbi\b", "partial breast irradiation"),
-    (r"\bwbi\b", "whole breast irradiation"),
-    (r"\bbrachy\b", "brachytherapy"),
-    (r"\bchemo-?rt\b", "chemoradiation"),
-    (r"\bcrt\b", "chemoradiation"),
-    (r"\bchemoradiotherapy\b", "chemoradiation"),
-    (r"\badt\b", "androgen deprivation"),
-    (r"\bandrogen\s+(?:deprivation|ablation)(?:\s+therapy)?\b", "androgen ablation"),
-    (r"\bmmc\b", "mitomycin"),
-    (r"\bmitomycin-?c\b", "mitomycin"),
-    (r"\b5-?fu\b", "fluorouracil"),
-    (r"\bhl\b", "hodgkin lymphoma"),
-    (r"\bnhl\b", "non-hodgkin lymphoma"),
-    (r"\bscc\b", "squamous cell cancer"),
-    (r"\btcc\b", "transitional cell cancer"),
-    (r"\badenoca\b", "adenocarcinoma"),
-    (r"\bbsc\b", "best supportive care"),
-    (r"\bw/?u\b", "workup"),
-    (r"\bdre\b", "digital rectal examination"),
-    (r"\bnst\b", "nonstress test"),
-    (r"\bbpp\b", "biophysical profile"),
-    (r"\bmtp\b", "metatarsophalangeal"),
-    (r"\bdjd\b", "degenerative joint disease"),
-    (r"\bpna\b", "pneumonia"),
-    (r"\bn\s*/\s*v\b", "nausea and vomiting"),
-    (r"\bcp\b(?=\s|,|$)", "chest pain"),
-    # clinical shorthand
-    (r"\bnsclc\b", "non-small-cell lung cancer"),
-    (r"\bsclc\b", "small-cell lung cancer"),
-    (r"\bhcc\b", "hepatocellular carcinoma"),
-    (r"\brcc\b", "renal cell carcinoma"),
-    (r"\bcrc\b", "colorectal cancer"),
-    (r"\bcarcinomas?\b", "cancer"),
-    (r"\bmalignanc(?:y|ies)\b", "cancer"),
-    (r"\bsnhl\b", "sensorineural hearing loss"),
-    (r"\bgca\b", "giant cell arteritis"),
-    (r"\bchl\b", "conductive hearing loss"),
-    (r"\bnat\b", "nonaccidental trauma"),
-    (r"\bhnpcc\b", "hereditary nonpolyposis colorectal cancer lynch syndrome"),
-    (r"\bfap\b", "familial adenomatous polyposis"),
-    (r"\bcryo(?:ablation)?\b", "cryotherapy"),
-    (r"\bocd\b", "osteochondral osteochondritis dissecans"),
-    (r"\bc\s*/\s*w\b", "consistent with"),
-    (r"\bsuspicio(?:n|us)\s+(?:of|for)\b", "suspected"),
-    (r"\bnai\b", "nonaccidental injury"),
-    (r"\bfb\b", "foreign body"),
-    (r"\bh\s*&\s*p\b", "history and physical examination"),
-    (r"\bhpi\b", "history of present illness"),
-    (r"\bpmh\b", "past medical history"),
-    (r"\bnh\b", "nursing home"),
-    (r"\bicu\b", "icu intensive care unit"),
-    (r"\bed\b(?=\s|$)(?!\s+(?:by|to|with))", "emergency department"),
-    (r"\ber\b", "emergency department"),
-    (r"\bdemented\b", "dementia"),
-    (r"\bfoosh\b", "fall on outstretched hand"),
-    (r"\bloc\b", "loss of consciousness"),
-    (r"\bgcs\b", "glasgow coma scale"),
-    (r"\bmva\b", "motor vehicle collision"),
-    (r"\bmvc\b", "motor vehicle collision"),
-    (r"\bsirs\b", "systemic inflammatory response syndrome"),
-    (r"\bafib\b", "atrial fibrillation"),
-    (r"\ba-?fib\b", "atrial fibrillation"),
-    (r"\bmi\b", "myocardial infarction"),
-    (r"\bacs\b", "acute coronary syndrome"),
-    (r"\btia\b", "transient ischemic attack"),
-    (r"\bcva\b", "stroke"),
-    (r"\bcerebrovascular accident\b", "stroke"),
-    (r"\bms\b(?=\s+(?:patient|pt|flare|relapse|lesion|plaque))", "multiple sclerosis"),
-    (r"\bpid\b", "pelvic inflammatory disease"),
-    (r"\bibd\b", "inflammatory bowel disease"),
-    (r"\bgerd\b", "gastroesophageal reflux disease"),
-    (r"\bgib\b", "gi bleeding"),
-    (r"\bugib\b", "upper gi bleeding"),
-    (r"\blgib\b", "lower gi bleeding"),
-    (r"\bbrbpr\b", "bright red blood per rectum hematochezia"),
-    (r"\bhtn\b", "hypertension"),
-    (r"\bckd\b", "chronic kidney disease"),
-    (r"\baki\b", "acute kidney injury"),
-    (r"\besrd\b", "end-stage renal disease"),
-    (r"\begfr\b", "gfr"),
-    (r"\bdm\b", "diabetes"),
-    (r"\bt2dm\b", "type 2 diabetes"),
-    (r"\bra\b(?=\s|$)", "rheumatoid arthritis"),
-    (r"\boa\b", "osteoarthritis"),
-    (r"\bspa\b", "spondyloarthritis"),
-    (r"\bspondyloarthropath(?:y|ies)\b", "spondyloarthritis"),
-    (r"\bacl\b", "anterior cruciate ligament"),
-    (r"\bmcl\b", "medial collateral ligament"),
-    (r"\btka\b", "total knee arthroplasty"),
-    (r"\btha\b", "total hip arthroplasty"),
-    (r"\bavn\b", "avascular necrosis osteonecrosis"),
-    (r"\bddh\b", "developmental dysplasia of the hip"),
-    (r"\bscfe\b", "slipped capital femoral epiphysis"),
-    (r"\bbph\b", "benign prostatic hyperplasia"),
-    (r"\bpsa\b", "psa prostate-specific antigen"),
-    (r"\bhcg\b", "hcg"),
-    (r"\bβ-?hcg\b", "hcg"),
-    (r"\blmp\b", "last menstrual period"),
-    (r"\biud\b", "intrauterine device"),
-    (r"\bivf\b", "in vitro fertilization"),
-    (r"\bga\b(?=\s+\d)", "gestational age"),
-    (r"\bwbc\b", "wbc"),
-    (r"\bhgb\b", "hemoglobin"),
-    (r"\bplt\b", "platelet"),
-    (r"\blfts?\b", "liver function tests"),
-    (r"\bcsf\b", "cerebrospinal fluid"),
-    (r"\bsvc\b", "superior vena cava"),
-    (r"\bpvd\b", "peripheral arterial disease"),
-    (r"\bpad\b", "peripheral arterial disease"),
-    (r"\bcabg\b", "coronary artery bypass graft"),
-    (r"\bpci\b", "percutaneous coronary intervention"),
-    (r"\bchemo\b", "chemotherapy"),
-    (r"\brads?\b", "radiation"),
-    (r"\bxrt\b", "radiation therapy"),
-    (r"\brt\b(?=\s|$)", "radiation therapy"),
-    (r"\babx\b", "antibiotics"),
-    (r"\bsxs?\b", "symptoms"),
-    (r"\basx\b", "asymptomatic"),
-    (r"\bsx\b", "symptoms"),
-    (r"\bhr\b(?=\s+\d)", "heart rate"),
-    (r"\bbp\b", "blood pressure"),
-    (r"\bsats?\b", "oxygen saturation"),
-    (r"\bpo\b", "oral"),
-    (r"\bivdu\b", "intravenous drug use"),
-    (r"\bivda\b", "intravenous drug use"),
-    (r"\bimmunocompromised\b", "immunosuppressed"),
-    (r"\bimmunosuppression\b", "immunosuppressed"),
-    (r"\bnothing\b", "no"),
-    (r"\bunremarkable\b", "negative"),
-    (r"\bunrevealing\b", "negative"),
-    (r"\bnondiagnostic\b", "negative"),
-    (r"(?<![a-z0-9\s])\+(?=[a-z])|(?<=\s)\+(?=[a-z])", "positive "),
-    (r"\s\+\s", " plus "),
-    (r"(?:(?<=\s)|^)\?\s*(?=[a-z])", "suspected "),
-    (r"\bneuro\b", "neurologic"),
-    (r"\bneurological\b", "neurologic"),
-    (r"\bmets\b", "metastases"),
-    (r"\bh/o\b", "history of"),
-    (r"\bhx\b", "history"),
-    (r"\bs/p\b", "status post"),
-    (r"\bf/u\b", "follow-up"),
-    (r"\bfollow\s+up\b", "follow-up"),
-    (r"\bfollowup\b", "follow-up"),
-    (r"\br/o\b", "rule out"),
-    (r"\by/?o\b", "year old"),
-    (r"\byrs?\b", "year"),
-    (r"\bmos?\b", "month"),
-    (r"\bwks?\b", "week"),
-    (r"\bhrs?\b", "hour"),
-    (r"\bmins?\b", "minute"),
-    (r"\bpts?\b", "patient"),
-    (r"\bfxs?\b", "fracture"),
-    (r"\bsxs?\b", "symptoms"),
-    (r"\btx\b", "treatment"),
-    (r"\bdx\b", "diagnosis"),
-    (r"\bddx\b", "differential diagnosis"),
-    (r"\bbx\b", "biopsy"),
-    (r"\bca\b", "cancer"),
-    (r"\bsbo\b", "small bowel obstruction"),
-    (r"\baaa\b", "abdominal aortic aneurysm"),
-    (r"\bpe\b", "pulmonary embolism"),
-    (r"\bdvt\b", "deep vein thrombosis"),
-    (r"\buti\b", "urinary tract infection"),
-    (r"\bruq\b", "right upper quadrant"),
-    (r"\bluq\b", "left upper quadrant"),
-    (r"\brlq\b", "right lower quadrant"),
-    (r"\bllq\b", "left lower quadrant"),
-    (r"\blbp\b", "low back pain"),
-    (r"\btbi\b", "traumatic brain injury"),
-    (r"\bsah\b", "subarachnoid hemorrhage"),
-    (r"\bich\b", "intracranial hemorrhage"),
-    (r"\bloc\b", "loss of consciousness"),
-    (r"\bsob\b", "shortness of breath"),
-    (r"\bhtn\b", "hypertension"),
-    (r"\bchf\b", "heart failure"),
-    (r"\bcopd\b", "chronic obstructive pulmonary disease"),
-    (r"\bcad\b", "coronary artery disease"),
-    (r"\bcbd\b", "common bile duct"),
-    (r"\bivc\b", "inferior vena cava"),
-    (r"\bue\b", "upper extremity"),
-    (r"\blegs?\b", "lower extremity"),
-    (r"\barms?\b", "upper extremity"),
-    (r"\bapr\b", "abdominoperineal resection"),
-    (r"\blar\b", "low anterior resection"),
-    (r"\btme\b", "total mesorectal excision"),
-    (r"\ble\b", "lower extremity"),
-    (r"\bbilat\b", "bilateral"),
-    (r"\bneg\b", "negative"),
-    (r"\bpos\b", "positive"),
-    (r"\bnml\b", "normal"),
-    (r"\babnl\b", "abnormal"),
-    (r"\babd\b", "abdomen"),
-    (r"\babdominal\b", "abdomen"),
-    (r"\bpelvic\b", "pelvis"),
-    (r"\bthoracic\b", "thoracic"),
-    (r"\bbrain\b", "head"),
-    (r"\bskull\b", "head"),
-    (r"\bscrotal\b", "scrotum"),
-    (r"\bhepatic\b", "liver"),
-    (r"\brenal\b", "kidney"),
-    (r"\bcardiac\b", "heart"),
-    (r"\bosseous\b", "bone"),
-    (r"\bcranial\b", "cranial"),
-]
-# Comparators become words so "Child <=24 months" and "Child >24 months" stay different terms.
-REWRITES += [(r"<=", " lte "), (r">=", " gte "), (r"<", " lt "), (r">", " gt ")]
+import re
+from pathlib import Path
+from typing import Any
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "being",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "should",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "also",
-        "any",
-        "each",
-        "other",
-        "such",
-        "via",
-        "per",
-        "vs",
-        "versus",
-    ]
-)
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent / "lexicon"
+# libyaml's loader when PyYAML was built with it (the same safe subset of YAML, several times faster).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class VocabularyError(ValueError):
+    """A vocabulary file is malformed: names the file and the entry."""
+
+
+def read_entries(name: str, key: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The entries listed under ``key`` in ``core/lexicon/<name>``, each checked to hold ``fields`` as
+    strings and a ``src`` that ``sources.yaml`` lists."""
+    path = DATA_DIR / name
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    except yaml.YAMLError as exc:
+        raise VocabularyError(f"{path}: not valid YAML ({exc})") from exc
+    entries = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise VocabularyError(f"{path}: expected a list under {key!r}")
+    known = _source_ids()
+    for index, entry in enumerate(entries):
+        where = f"{name}:{key}[{index}]"
+        if not isinstance(entry, dict):
+            raise VocabularyError(f"{where}: expected a mapping")
+        for field in (*fields, "src"):
+            # Quoted scalars only: an unquoted `no` would load as False, `1` as an int.
+            if not isinstance(entry.get(field), str):
+                raise VocabularyError(f"{where}: {field!r} must be a string, got {entry.get(field)!r}")
+        if entry["src"] not in known:
+            raise VocabularyError(f"{where}: source {entry['src']!r} is not listed in sources.yaml")
+    return entries
+
+
+def _source_ids() -> frozenset[str]:
+    data = yaml.load((DATA_DIR / "sources.yaml").read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    return frozenset((data.get("sources") or {}) if isinstance(data, dict) else ())
+
+
+def _rewrites() -> list[tuple[str, str]]:
+    rules: list[tuple[str, str]] = []
+    for index, entry in enumerate(read_entries("rewrites.yaml", "rewrites", ("pattern", "replacement"))):
+        try:
+            re.compile(entry["pattern"])
+        except re.error as exc:
+            raise VocabularyError(f"rewrites.yaml:rewrites[{index}] pattern {entry['pattern']!r}: {exc}") from exc
+        rules.append((entry["pattern"], entry["replacement"]))
+    return rules
+
+
+def _words(name: str, key: str, field: str = "word") -> frozenset[str]:
+    fields = (field, "word") if field != "word" else (field,)
+    return frozenset(entry[field] for entry in read_entries(name, key, fields))
+
+
+# Rewrites applied, in order, to casefolded text. Contrast phrases first (they contain "w/").
+REWRITES: list[tuple[str, str]] = _rewrites()
+STOPWORDS = _words("stopwords.yaml", "stopwords")
 # Negation cues must never be dropped: "with" vs "without" decides a rating row.
-NEGATIONS = frozenset({"no", "not", "without", "never", "none", "non", "absent", "negative", "denies"})
+NEGATIONS = _words("stopwords.yaml", "negations")
+
+# Procedure phrases (assistant.clinical.procedures): Snowball stem -> modality class, and the stems
+# left out of the region/technique words a procedure is compared by.
+PROCEDURE_MODALITY: dict[str, str] = {
+    entry["stem"]: entry["modality"]
+    for entry in read_entries("procedure_words.yaml", "modality", ("stem", "modality", "word"))
+}
+PROCEDURE_CONTRAST_WORDS = _words("procedure_words.yaml", "contrast_words", "stem")
+PROCEDURE_NOISE = _words("procedure_words.yaml", "noise", "stem")

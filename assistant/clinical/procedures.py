@@ -12,84 +12,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from core.textnorm import expand, stem
-from core.vocabulary import STOPWORDS
+from core.vocabulary import PROCEDURE_CONTRAST_WORDS, PROCEDURE_MODALITY, PROCEDURE_NOISE, STOPWORDS
 
-# stem -> modality class
-_MODALITY = {
-    "ct": "ct",
-    "cta": "cta",
-    "ctv": "cta",
-    "mri": "mri",
-    "mra": "mra",
-    "mrv": "mra",
-    "mrcp": "mri",
-    "us": "us",
-    "doppler": "us",
-    "duplex": "us",
-    "sonohysterographi": "us",
-    "echocardiographi": "echo",
-    "xray": "xray",
-    "fluoroscopi": "fluoro",
-    "esophagram": "fluoro",
-    "enema": "fluoro",
-    "myelographi": "myelo",
-    "pet": "pet",
-    "fdg": "pet",
-    "spect": "nm",
-    "scintigraphi": "nm",
-    "tc99m": "nm",
-    "bone scan": "nm",
-    "cholescintigraphi": "nm",
-    "octreotid": "nm",
-    "mibg": "nm",
-    "nuclear": "nm",
-    "ventil": "nm",
-    "arteriographi": "angio",
-    "angiographi": "angio",
-    "venographi": "angio",
-    "aortographi": "angio",
-    "mammographi": "mammo",
-    "tomosynthesi": "mammo",
-    "dxa": "dxa",
-    "biopsi": "biopsy",
-}
-_CONTRAST_WORDS = {"contrast", "iv", "intraven", "without", "with", "and", "or", "oral"}
-_NOISE = {
-    "repeat",
-    "dedicated",
-    "routine",
-    "initial",
-    "follow",
-    "up",
-    "study",
-    "studi",
-    "scan",
-    "imag",
-    "exam",
-    "examin",
-    "test",
-    "next",
-    "view",
-    "plain",
-    "order",
-    "obtain",
-    "perform",
-    "procedur",
-    "get",
-    "do",
-    "the",
-    "of",
-    "a",
-    "an",
-    "site",
-    "first",
-    "also",
-    "them",
-    "done",
-    "patient",
-    "worth",
-    "thinking",
-}
+# stem -> modality class; stems that are neither region nor technique (core/lexicon/procedure_words.yaml)
+_MODALITY = PROCEDURE_MODALITY
+_CONTRAST_WORDS = PROCEDURE_CONTRAST_WORDS
+_NOISE = PROCEDURE_NOISE
 
 
 @dataclass(frozen=True)
