@@ -14,6 +14,7 @@ public source listed in ``core/lexicon/sources.yaml`` (tests/test_vocabulary_dat
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def read_entries(name: str, key: str, fields: tuple[str, ...]) -> list[dict[str,
     entries = data.get(key) if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise VocabularyError(f"{path}: expected a list under {key!r}")
-    known = _source_ids()
+    known = _source_ids(DATA_DIR)
     for index, entry in enumerate(entries):
         where = f"{name}:{key}[{index}]"
         if not isinstance(entry, dict):
@@ -53,8 +54,9 @@ def read_entries(name: str, key: str, fields: tuple[str, ...]) -> list[dict[str,
     return entries
 
 
-def _source_ids() -> frozenset[str]:
-    data = yaml.load((DATA_DIR / "sources.yaml").read_text(encoding="utf-8"), Loader=_LOADER) or {}
+@cache
+def _source_ids(data_dir: Path) -> frozenset[str]:
+    data = yaml.load((data_dir / "sources.yaml").read_text(encoding="utf-8"), Loader=_LOADER) or {}
     return frozenset((data.get("sources") or {}) if isinstance(data, dict) else ())
 
 
