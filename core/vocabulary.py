@@ -47,8 +47,12 @@ def read_entries(name: str, key: str, fields: tuple[str, ...]) -> list[dict[str,
             raise VocabularyError(f"{where}: expected a mapping")
         for field in (*fields, "src"):
             # Quoted scalars only: an unquoted `no` would load as False, `1` as an int.
-            if not isinstance(entry.get(field), str):
-                raise VocabularyError(f"{where}: {field!r} must be a string, got {entry.get(field)!r}")
+            value = entry.get(field)
+            if not isinstance(value, str):
+                raise VocabularyError(f"{where}: {field!r} must be a string, got {value!r}")
+            # A double-quoted "\b" loads as a backspace: patterns are single-quoted.
+            if any(ord(ch) < 32 for ch in value):
+                raise VocabularyError(f"{where}: {field!r} holds a control character ({value!r}): single-quote it")
         if entry["src"] not in known:
             raise VocabularyError(f"{where}: source {entry['src']!r} is not listed in sources.yaml")
     return entries

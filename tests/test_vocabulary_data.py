@@ -43,9 +43,7 @@ SOURCES = _load("sources.yaml")["sources"]
 REWRITES = _load("rewrites.yaml")["rewrites"]
 WORDS = _load("stopwords.yaml")
 PROCEDURE_WORDS = _load("procedure_words.yaml")
-ALL_ENTRIES = [
-    (name, key, entry) for name, keys in FILES.items() for key in keys for entry in _load(name)[key]
-]
+ALL_ENTRIES = [(name, key, entry) for name, keys in FILES.items() for key in keys for entry in _load(name)[key]]
 RULES = [(re.compile(e["pattern"]), e["replacement"]) for e in REWRITES]
 
 
@@ -106,14 +104,14 @@ def test_package_data_ships_every_vocabulary_file() -> None:
 # --------------------------------------------------------------------------- the data is what the code uses
 def test_the_loaded_tables_are_the_files_in_order() -> None:
     table = [(e["pattern"], e["replacement"]) for e in REWRITES]
-    assert vocabulary.REWRITES == table
+    assert table == vocabulary.REWRITES
     # ingest keys its cache on this digest: it is the digest of the file's table, nothing else
-    assert RULES_DIGEST == hashlib.sha1(repr(table).encode()).hexdigest()[:12]
-    assert vocabulary.STOPWORDS == {e["word"] for e in WORDS["stopwords"]}
-    assert vocabulary.NEGATIONS == {e["word"] for e in WORDS["negations"]}
+    assert hashlib.sha1(repr(table).encode()).hexdigest()[:12] == RULES_DIGEST
+    assert {e["word"] for e in WORDS["stopwords"]} == vocabulary.STOPWORDS
+    assert {e["word"] for e in WORDS["negations"]} == vocabulary.NEGATIONS
     assert list(procedures._MODALITY.items()) == [(e["stem"], e["modality"]) for e in PROCEDURE_WORDS["modality"]]
-    assert procedures._CONTRAST_WORDS == {e["stem"] for e in PROCEDURE_WORDS["contrast_words"]}
-    assert procedures._NOISE == {e["stem"] for e in PROCEDURE_WORDS["noise"]}
+    assert {e["stem"] for e in PROCEDURE_WORDS["contrast_words"]} == procedures._CONTRAST_WORDS
+    assert {e["stem"] for e in PROCEDURE_WORDS["noise"]} == procedures._NOISE
 
 
 def test_a_malformed_file_is_refused_with_its_entry_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -123,6 +121,11 @@ def test_a_malformed_file_is_refused_with_its_entry_named(tmp_path: Path, monkey
     monkeypatch.setattr(vocabulary, "DATA_DIR", tmp_path)
     with pytest.raises(vocabulary.VocabularyError, match=r"bad.yaml:rewrites\[0\]: 'replacement' must be a string"):
         vocabulary.read_entries("bad.yaml", "rewrites", ("pattern", "replacement"))
+    (tmp_path / "quoted.yaml").write_text(
+        'rewrites:\n  - {pattern: "\\bmammo\\b", replacement: mammography, src: abbrev}\n'
+    )
+    with pytest.raises(vocabulary.VocabularyError, match="control character"):
+        vocabulary.read_entries("quoted.yaml", "rewrites", ("pattern", "replacement"))
     with pytest.raises(vocabulary.VocabularyError, match="source 'nowhere' is not listed"):
         vocabulary.read_entries("unknown.yaml", "rewrites", ("pattern", "replacement"))
 
@@ -202,9 +205,7 @@ def test_each_modality_stem_is_reached_and_names_its_modality(entry: dict[str, s
     assert entry["modality"] in procedures.signature(entry["word"]).modalities
 
 
-@pytest.mark.parametrize(
-    "entry", PROCEDURE_WORDS["contrast_words"] + PROCEDURE_WORDS["noise"], ids=lambda e: e["stem"]
-)
+@pytest.mark.parametrize("entry", PROCEDURE_WORDS["contrast_words"] + PROCEDURE_WORDS["noise"], ids=lambda e: e["stem"])
 def test_each_contrast_and_noise_stem_is_left_out_of_the_compared_words(entry: dict[str, str]) -> None:
     words = procedures.signature(f"mri knee {entry['word']}").words
     assert "knee" in words
