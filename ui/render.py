@@ -27,6 +27,7 @@ def _cites(numbers: list[int]) -> str:
 
 def render_answer(answer: Answer, console: Console) -> None:
     if answer.kind == "information":  # the lists answer it: no verdict is shown
+        colour = "blue"
         header = Text.assemble(("INFORMATION", "bold"), "  ", answer.headline)
     else:
         colour = _COLOURS[answer.determination]
