@@ -386,12 +386,6 @@ _LIST_GAP = re.compile(
 _FLAGS = ("negated", "failed", "ongoing", "positive", "historical")
 
 
-_LIST_GAP = re.compile(
-    r"^(?:\s*,\s*|\s*,?\s*(?:and|or|and/or)\s+|\s*/\s*|\s*,?\s*(?:such as|including)\s+)(?:an?\s+|the\s+|of\s+)?$"
-)
-_FLAGS = ("negated", "failed", "ongoing", "positive", "historical")
-
-
 def _propagate_lists(text: str, mentions: list[Mention]) -> list[Mention]:
     """Items of one coordinated list share what ConText said of its first item.
 
