@@ -131,6 +131,9 @@ class Answer(BaseModel):
         default=None, description="A follow-up read as this standalone question (None for a standalone question)."
     )
     changes: list[str] = Field(default_factory=list, description="What a follow-up changed in the earlier question.")
+    understood_by: Literal["deterministic", "engine"] | None = Field(
+        default=None, description="How a follow-up was rewritten: GuideQA's own rules or the answer engine (an LLM)."
+    )
 
     @model_validator(mode="after")
     def _citations_resolve(self, info: ValidationInfo) -> Answer:

@@ -91,6 +91,7 @@ class Assistant:
         if resolution is not None and resolution.rewritten:
             answer.understood_as = resolution.question
             answer.changes = list(resolution.changes)
+            answer.understood_by = "engine" if resolution.method == "engine" else "deterministic"
         if facts_ms:
             answer.timings["facts_ms"] = round(facts_ms[0], 2)
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)

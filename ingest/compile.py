@@ -112,6 +112,7 @@ class DocContext:
     groups: dict[str, list[str]] = field(default_factory=dict)  # group label -> rule ids
     named: dict[str, list[str]] = field(default_factory=dict)  # "supporting findings" -> concept ids
     services: list[str] = field(default_factory=list)  # every service the document's sub-headings name
+    codes: set[str] = field(default_factory=set)  # every billing code the document's sub-headings name
 
 
 def heading_kind(section: list[str]) -> str | None:
@@ -194,7 +195,18 @@ class _Compiler:
                 return list(pool)
             if fits:
                 return fits
-        return list(dict.fromkeys(concept.targets.values())) if concept.targets else list(fallback)
+        if not concept.targets:
+            return list(fallback)
+        targets = list(dict.fromkeys(concept.targets.values()))
+        if self.ctx.codes and not any(self._billed(t) & self.ctx.codes for t in targets):
+            # A generic word ("nerve ablation") in a document whose headings name only codes that none of
+            # its readings bills (CPT 64999): it is about something the vocabulary does not type.
+            return []
+        return targets
+
+    def _billed(self, service: str) -> set[str]:
+        """The billing codes of a service and of every narrower one, by the vocabulary."""
+        return {c for d in (service, *self.lexicon.descendants(service)) for c in self.lexicon.concepts[d].codes}
 
     def heading_scope(self, section: list[str], codes: list[str]) -> tuple[list[str], dict[str, list[str]]]:
         services: list[str] = []
@@ -1289,6 +1301,7 @@ def compile_statements(doc_id: str, title: str, statements: list[Statement]) -> 
     """Every statement of a document as a rule (definitions first, so counts can name their groups)."""
     ctx = DocContext(doc_id=doc_id, title=title)
     probe = _Compiler(load_lexicon(), ctx)
+    ctx.codes = {c.upper() for st in statements for c in st.codes}
     for st in statements:
         for s in probe.heading_scope(st.section, st.codes)[0]:
             if s not in ctx.services:

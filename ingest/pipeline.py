@@ -20,6 +20,7 @@ fails to load keeps its previously indexed revisions untouched.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from core.lexicon import LEXICON_DIGEST
-from core.records import DocumentError, LoadedDocument, Status
+from core.records import DocumentError, LoadedDocument, RatingTable, Status
 from core.textnorm import RULES_DIGEST, terms
 from ingest.chunking import chunk_blocks
 from ingest.documents import discover, load_document
@@ -43,7 +44,12 @@ Progress = Callable[[str, str], None]  # (event, doc_id or path)
 # Bump when parsing, chunking or evidence extraction changes: every document is then re-processed
 # (vectors of chunks whose text did not change are reused, so only new text is embedded). A change to
 # the clinical vocabulary (core/lexicon/*.yaml) re-compiles every document's rules the same way.
-INGEST_VERSION = f"4:{RULES_DIGEST}:{LEXICON_DIGEST}"
+# A change to the rule compiler's own code does too: its source is part of the version.
+_COMPILER_SOURCES = ("ingest/compile.py", "ingest/statements.py", "core/rules.py")
+COMPILER_DIGEST = hashlib.sha1(
+    b"".join((Path(__file__).resolve().parent.parent / name).read_bytes() for name in _COMPILER_SOURCES)
+).hexdigest()[:12]
+INGEST_VERSION = f"4:{RULES_DIGEST}:{LEXICON_DIGEST}:{COMPILER_DIGEST}"
 # Chroma status of vectors written before their revision is committed: never matches "approved".
 INDEXING = "indexing"
 OPERATOR = "operator"  # the actor recorded for `guideqa ingest` (a local operator, see README)
@@ -110,7 +116,7 @@ def index_revision(store: Store, doc: LoadedDocument, rev: int, *, actor: str, n
         np.stack([by_text[c.embed_text] for c in chunks]),
         [chunk_metadata(doc.meta, c.kind, c.ordinal, c.section, rev, status) for c in chunks],
     )
-    table_vectors = store.embedder.embed([f"{doc.meta.title}. {t.caption}" for t in rating_tables])
+    table_vectors = _table_vectors(store, doc, rating_tables)
     manifest.put_revision(
         doc, rev, chunks, chunk_terms, rating_tables, table_vectors, rating_rows, rules, facts, actor=actor, note=note
     )
@@ -119,6 +125,23 @@ def index_revision(store: Store, doc: LoadedDocument, rev: int, *, actor: str, n
         store.vectors.delete_ids(stale)
     sync_vectors(store, doc_id)
     return len(need)
+
+
+def _table_vectors(store: Store, doc: LoadedDocument, tables: list[RatingTable]) -> np.ndarray:
+    """One vector per rating table (title and caption), reusing the current revision's when the text is the same."""
+    texts = [f"{doc.meta.title}. {t.caption}" for t in tables]
+    current = store.manifest.get(doc.meta.doc_id)
+    known: dict[str, np.ndarray] = {}
+    if current is not None:
+        for table, vector in store.manifest.rating_tables([doc.meta.doc_id]):
+            if vector is not None:
+                known[f"{current.meta.title}. {table.caption}"] = vector
+    need = list(dict.fromkeys(t for t in texts if t not in known))
+    if need:
+        known.update(zip(need, store.embedder.embed(need), strict=True))
+    if not texts:
+        return store.embedder.embed([])
+    return np.stack([known[t] for t in texts])
 
 
 def _under(path: Path, roots: list[Path]) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from assistant.engines.prompt import REWRITE_RULES, Message, data_lines
+from assistant.engines.prompt import CRITERIA_RULES, REWRITE_RULES, Message, data_lines
 from assistant.sentences import split_sentences
 
 Reply = str | Callable[[list[Message]], str] | Exception
@@ -31,6 +31,12 @@ def obedient_reply(messages: list[Message]) -> str:
     if messages[0]["content"] == REWRITE_RULES:
         history = [x["earlier_question"] for x in lines if "earlier_question" in x]
         return json.dumps({"question": f"{lines[-1]['follow_up']} (following: {history[-1]})"})
+    if messages[0]["content"] == CRITERIA_RULES:  # every criterion unknown: an honest, valid judgement
+        n = sum(1 for x in lines if "question" not in x and "earlier_question" not in x)
+        judgements = [
+            {"criterion": i, "facts": [], "status": "unknown", "reason": "not stated"} for i in range(1, n + 1)
+        ]
+        return json.dumps({"judgements": judgements})
     source = next(x for x in lines if x.get("source") == 1)
     sentence = split_sentences(source["text"].removesuffix(" …"))[0]
     return json.dumps(

@@ -120,7 +120,7 @@ def _ask(settings: Settings, engine_name: str, asked: str, *, standalone: bool =
             answer = assistant.ask(asked, history=[] if standalone else history)
         turn["answer"] = answer
         turn["resolution"] = (
-            Resolution(asked, answer.understood_as, "conversation", list(answer.changes))
+            Resolution(asked, answer.understood_as, answer.understood_by or "deterministic", list(answer.changes))
             if answer.understood_as
             else Resolution(asked, asked, "standalone")
         )
