@@ -88,7 +88,7 @@ def test_a_schema1_index_upgrades_in_place_reuses_every_vector_and_answers(tmp_p
     # The evalset runner's path: ingest the same corpus as approved. The new ingest version re-compiles
     # every document, but no chunk is embedded again: only the rating-table captions the schema-1 index
     # stored without a vector (NULL) are embedded, once.
-    null_tables = SCHEMA1_SQL.read_text().count("INSERT INTO \"rating_tables\"")
+    null_tables = SCHEMA1_SQL.read_text().count('INSERT INTO "rating_tables"')
     assert null_tables == SCHEMA1_SQL.read_text().count(",NULL);")
     report = ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved)
     assert not report.failed and report.chunks_embedded == 0 and counting.texts == null_tables
