@@ -51,3 +51,36 @@ class CorpusReader(Protocol):
     def code_facts(self, codes: Iterable[str]) -> list[CodeFact]:
         """What the served documents' code tables say these billing codes are."""
         ...
+
+
+class WithoutDocs:
+    """A :class:`CorpusReader` that hides some documents (those addressed to the engine, see
+    :mod:`core.instructions`): their records, chunks, rules and code facts are simply not there."""
+
+    def __init__(self, reader: CorpusReader, hidden: frozenset[str]) -> None:
+        self._reader = reader
+        self._hidden = hidden
+
+    def get(self, doc_id: str) -> DocRecord | None:
+        return None if doc_id in self._hidden else self._reader.get(doc_id)
+
+    def revision(self, doc_id: str, rev: int) -> DocRecord | None:
+        return None if doc_id in self._hidden else self._reader.revision(doc_id, rev)
+
+    def chunks(self, ids: Iterable[str]) -> dict[str, StoredChunk]:
+        return {cid: c for cid, c in self._reader.chunks(ids).items() if c.doc_id not in self._hidden}
+
+    def doc_chunks(self, doc_id: str) -> list[StoredChunk]:
+        return [] if doc_id in self._hidden else self._reader.doc_chunks(doc_id)
+
+    def chunk_terms(self, doc_id: str) -> dict[str, frozenset[str]]:
+        return {} if doc_id in self._hidden else self._reader.chunk_terms(doc_id)
+
+    def rules(self, doc_ids: Iterable[str]) -> dict[str, list[CompiledRule]]:
+        return self._reader.rules([d for d in doc_ids if d not in self._hidden])
+
+    def docs_governing(self, services: Iterable[str]) -> list[str]:
+        return [d for d in self._reader.docs_governing(services) if d not in self._hidden]
+
+    def code_facts(self, codes: Iterable[str]) -> list[CodeFact]:
+        return [f for f in self._reader.code_facts(codes) if f.doc_id not in self._hidden]

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.schema import Answer
+from core.private import private_file
+from core.safetext import replace_invalid
 from core.settings import Settings
 
 MAX_COMMENT_CHARS = 2000
@@ -62,8 +64,7 @@ def feedback_path(settings: Settings) -> Path:
 
 
 def _connect(settings: Settings) -> sqlite3.Connection:
-    settings.home.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(feedback_path(settings))
+    conn = sqlite3.connect(private_file(feedback_path(settings)))  # 0600 from creation, in a 0700 home
     conn.execute(_SCHEMA)
     return conn
 
@@ -72,7 +73,9 @@ def record_feedback(settings: Settings, answer: Answer, rating: int, comment: st
     """Store one rating of one answer; returns the new row id."""
     if rating not in (-1, 1):
         raise FeedbackError(f"rating must be 1 (thumbs up) or -1 (thumbs down), got {rating!r}")
-    comment = (comment or "").strip()
+    # Stored as typed (an editor's terminal shows it escaped), but always encodable: no lone surrogates.
+    comment = replace_invalid(comment or "").strip()
+    asked = replace_invalid(asked or "")
     if len(comment) > MAX_COMMENT_CHARS:
         raise FeedbackError(f"the comment is {len(comment)} characters; the limit is {MAX_COMMENT_CHARS}")
     row = (

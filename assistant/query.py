@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from assistant.clinical.negation import find_negations
 from assistant.clinical.thresholds import UNITS_IN_MONTHS, Stated, number_words, stated_values
 from core.codes import find_cpt, find_hcpcs, find_icd10
+from core.safetext import clean_text
 from core.textnorm import expand
 
 _ASK_VERBS = (
@@ -111,8 +112,24 @@ class QuestionError(ValueError):
     """The question cannot be answered as asked (empty, too long, no words)."""
 
 
-def check_question(text: str, max_chars: int) -> str:
-    cleaned = re.sub(r"\s+", " ", text or "").strip()
+def check_question(text: object, max_chars: int) -> str:
+    """The question as every later step reads it, or a :class:`QuestionError` saying what is wrong.
+
+    Invalid code points (lone surrogates: a shell's invalid UTF-8; noncharacters) become U+FFFD,
+    control and format characters (terminal escape sequences, bidi overrides) are dropped,
+    whitespace is collapsed (:func:`core.safetext.clean_text`). Text far over the limit is refused
+    before any of that work is done.
+    """
+    if text is None:
+        text = ""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise QuestionError(f"the question must be text, not {type(text).__name__}")
+    if len(text) > 8 * max_chars:
+        raise QuestionError(
+            f"the question is {len(text)} characters long; the limit is {max_chars} "
+            "(ask about one procedure and the relevant findings)"
+        )
+    cleaned = re.sub(r"\s+", " ", clean_text(text)).strip()
     if not cleaned:
         raise QuestionError("the question is empty: ask about a procedure and a clinical situation")
     if len(cleaned) > max_chars:

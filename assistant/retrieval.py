@@ -104,6 +104,11 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
         [*question.cpt, *question.hcpcs, *(c for c, _ in question.icd10)], served=True
     )
     chunks = store.manifest.chunks(fused, served=True)
+    # A document that talks to the answer engine ("ignore previous instructions...") never answers.
+    excluded = store.engine_addressed_docs()
+    if excluded:
+        code_docs = {d: c for d, c in code_docs.items() if d not in excluded}
+        chunks = {cid: c for cid, c in chunks.items() if c.doc_id not in excluded}
     for doc_id, codes in code_docs.items():
         boost = CODE_BOOST_RANKS * len(codes) / (settings.rrf_k + 1)
         for cid, chunk in chunks.items():

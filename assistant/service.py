@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from assistant.clinical.facts import extract_facts, merge_followup
 from assistant.clinical.records import ClinicalFacts
 from assistant.conversation import is_followup, resolve_followup
-from assistant.corpus import CorpusReader
+from assistant.corpus import CorpusReader, WithoutDocs
 from assistant.engines import AnswerEngine, EngineRequest, build_engine
-from assistant.query import check_question, parse_question
+from assistant.query import QuestionError, check_question, parse_question
 from assistant.retrieval import retrieve
 from assistant.schema import Answer
 from core.codes import find_cpt, find_hcpcs
@@ -29,6 +29,13 @@ _REFERS_BACK = re.compile(
     r"that|those|these)\b",
     re.I,
 )
+
+
+def _clean_turn(turn: object, max_chars: int) -> str:
+    try:
+        return check_question(turn, max_chars)
+    except QuestionError:
+        return ""
 
 
 class NoIndexError(RuntimeError):
@@ -69,14 +76,19 @@ class Assistant:
         merged over the conversation's (for judging)."""
         started = time.perf_counter()
         text = check_question(question, self.settings.max_question_chars)
-        turns = [" ".join(h.split()) for h in history if h and h.strip()]
+        if audience not in ("physician", "patient"):
+            raise QuestionError(f"audience '{audience}': choose physician or patient")
+        # Earlier turns go through the same cleaning (each was a question once); an empty one is skipped.
+        turns = [t for t in (_clean_turn(h, self.settings.max_question_chars) for h in history or ()) if t]
         resolution = resolve_followup(turns, text, self.engine) if turns else None
         standalone = resolution.question if resolution is not None else text
         parsed = parse_question(standalone)
         # One read snapshot per question: an approval committed meanwhile is seen by the next question,
         # never half by this one.
         with self._lock, self.store.manifest.snapshot():
-            manifest = self.store.manifest
+            hidden = self.store.engine_addressed_docs()
+            # Documents that talk to the answer engine are invisible to it (core/instructions.py).
+            manifest: CorpusReader = WithoutDocs(self.store.manifest, hidden) if hidden else self.store.manifest
             facts_ms: list[float] = []
 
             def read_facts() -> ClinicalFacts:

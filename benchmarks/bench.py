@@ -43,6 +43,7 @@ GOALS: dict[str, tuple[float, str]] = {
     "cold_ask_s": (5.0, "le"),
     "peak_rss_mb": (2000.0, "le"),
     "answer_qps": (10.0, "ge"),  # evaluation throughput, offline engine
+    "api_p50_ratio": (1.2, "le"),  # POST /v1/answers through `guideqa serve` vs in-process ask
     "noop_reingest_share": (0.05, "le"),  # re-ingesting an unchanged corpus vs the first ingest
     "noop_reingest_embedded": (0, "le"),
 }
@@ -93,7 +94,7 @@ def _open_evalset(evalset_dir: Path, home: Path) -> tuple[Any, list[str]]:
 
         print(f"bench: no index in {settings.home}; ingesting {evalset.corpus} (slow, once)", file=sys.stderr)
         store = Store(settings)
-        ingest_paths(store, [evalset.corpus], status=Status.approved)
+        ingest_paths(store, [evalset.corpus], status=Status.approved, approved_by="benchmark")
         store.close()
     return settings, [item.question for item in evalset.items]
 
@@ -193,7 +194,7 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
             shutil.copy(f, folders[-1] / f.name)
             known = {r.doc_id for r in store.manifest.documents()}
             t0 = time.perf_counter()
-            report = ingest_paths(store, [folders[-1]], status=Status.approved)
+            report = ingest_paths(store, [folders[-1]], status=Status.approved, approved_by="benchmark")
             ingest_s += time.perf_counter() - t0
             failed += len(report.failed)
             texts = [t for d in report.added if d not in known for _, t in store.manifest.embed_texts(d)]
@@ -205,7 +206,9 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
             encode_s += time.perf_counter() - t0
             encoded += len(texts)
         t0 = time.perf_counter()
-        again = ingest_paths(store, folders, status=Status.approved)  # nothing changed: must be cheap
+        again = ingest_paths(
+            store, folders, status=Status.approved, approved_by="benchmark"
+        )  # nothing changed: must be cheap
         noop_s = time.perf_counter() - t0
         chunks = store.manifest.count_chunks()
         store.close()
@@ -241,7 +244,87 @@ def phase_cold(args: argparse.Namespace) -> dict[str, Any]:
     return {"cold_ask_s": statistics.median(runs), "cold_ask_runs_s": runs}
 
 
-PHASES = {"answer": phase_answer, "ingest": phase_ingest, "cold": phase_cold}
+def phase_api(args: argparse.Namespace) -> dict[str, Any]:
+    """`POST /v1/answers` through a real `guideqa serve` vs in-process `Assistant.ask`, question by question.
+
+    Both answer from the same index; the server runs in its own process on a loopback port with a
+    throw-away token (its tokens file lives in a temporary folder, the data directory is untouched)."""
+    import os
+    import socket
+
+    import httpx
+
+    from assistant.service import Assistant
+    from editorial.tokens import add_token
+
+    settings, questions = _open_evalset(Path(args.evalset), Path(args.home))
+    questions = _spread(questions, args.questions)
+    assistant = Assistant(settings)
+    with tempfile.TemporaryDirectory() as tmp, socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        tokens_file = Path(tmp) / "tokens.json"
+        token = add_token(tokens_file, "bench", "physician")
+        env = {
+            **os.environ,
+            "GUIDEQA_TOKENS_FILE": str(tokens_file),
+            "GUIDEQA_API_RATE_PER_MINUTE": "1000000",
+            "GUIDEQA_API_RATE_BURST": "1000000",
+        }
+        exe = Path(sys.executable).with_name("guideqa")
+        cmd = [str(exe), "--home", str(settings.home), "serve", "--port", str(port)]
+        with (Path(tmp) / "server.log").open("w") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            client = httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=60
+            )
+            deadline = time.monotonic() + 180
+            while True:
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"bench: guideqa serve did not become ready: {(Path(tmp) / 'server.log').read_text()[-2000:]}"
+                    )
+                time.sleep(0.3)
+
+            def over_http(q: str) -> float:
+                t0 = time.perf_counter()
+                response = client.post("/v1/answers", json={"question": q})
+                response.raise_for_status()
+                return (time.perf_counter() - t0) * 1000
+
+            def in_process(q: str) -> float:
+                t0 = time.perf_counter()
+                assistant.ask(q)
+                return (time.perf_counter() - t0) * 1000
+
+            for q in questions[:3]:  # warm both
+                over_http(q)
+                in_process(q)
+            api_ms: list[float] = []
+            ask_ms: list[float] = []
+            for q in questions:
+                api_ms.append(over_http(q))
+                ask_ms.append(in_process(q))
+            client.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return {
+        "api_questions": len(questions),
+        "api_p50_ms": _percentile(api_ms, 0.5),
+        "api_ask_p50_ms": _percentile(ask_ms, 0.5),
+        "api_p95_ms": _percentile(api_ms, 0.95),
+    }
+
+
+PHASES = {"answer": phase_answer, "ingest": phase_ingest, "cold": phase_cold, "api": phase_api}
 
 
 def _child(phase: str, args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
@@ -270,7 +353,7 @@ def main() -> int:
     parser.add_argument("--ingest-docs", type=int, default=8, help="Documents ingested for the ingest ratio.")
     parser.add_argument("--cold-runs", type=int, default=3, help="Fresh processes timed (median reported).")
     parser.add_argument("--scale-evalset", type=Path, default=Path(tempfile.gettempdir()) / "acr-ngc")
-    parser.add_argument("--only", default="answer,ingest,cold,scale", help="Comma-separated parts to run.")
+    parser.add_argument("--only", default="answer,ingest,cold,api,scale", help="Comma-separated parts to run.")
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(PHASES[args.phase](args)))
@@ -291,6 +374,10 @@ def main() -> int:
         out["ingest_ratio"] = ing["ingest_chunks_per_s"] / ing["encode_chunks_per_s"]
     if "cold" in parts:
         out.update(_child("cold", args))
+    if "api" in parts:
+        api = _child("api", args)
+        out.update(api)
+        out["api_p50_ratio"] = api["api_p50_ms"] / api["api_ask_p50_ms"]
     if "scale" in parts:
         if not (ACR_EVALSET.exists() and NGC_CORPUS.exists()):
             print(f"bench: scale part skipped: {ACR_EVALSET} or {NGC_CORPUS} is absent", file=sys.stderr)

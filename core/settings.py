@@ -73,6 +73,25 @@ class Settings(BaseSettings):
         description="Status given to documents whose metadata has none (safe: not shown).",
     )
     max_document_mb: float = Field(default=50, gt=0, description="Largest document file accepted (MB).")
+    # --- ingest: limits on hostile documents (each refusal names the file and the variable) ---
+    max_front_matter_kb: float = Field(default=64, gt=0, description="Largest YAML front matter block (KB).")
+    max_yaml_depth: int = Field(default=12, ge=2, description="Deepest nesting of lists/mappings in front matter.")
+    max_yaml_nodes: int = Field(
+        default=5000, ge=10, description="Most values (scalars, lists, mappings) in front matter."
+    )
+    max_meta_field_chars: int = Field(
+        default=4000, ge=100, description="Longest metadata value (title, publisher, a source's URL...), characters."
+    )
+    max_meta_items: int = Field(default=1000, ge=10, description="Most items in one metadata list (codes, topics).")
+    max_uncompressed_mb: float = Field(
+        default=200, gt=0, description="Most bytes a DOCX may unpack to, or a PDF's page streams decode to (MB)."
+    )
+    max_zip_entries: int = Field(default=2000, ge=10, description="Most files inside a DOCX (zip) archive.")
+    max_zip_ratio: float = Field(
+        default=200, gt=1, description="Largest expansion ratio of one DOCX entry over 1 MB (uncompressed/compressed)."
+    )
+    max_html_depth: int = Field(default=200, ge=10, description="Deepest element nesting in HTML (also in Markdown).")
+    max_pdf_pages: int = Field(default=3000, ge=1, description="Most pages in a PDF.")
     # --- retrieval ---
     dense_k: int = Field(default=40, ge=1, description="Chunks taken from the dense retriever.")
     bm25_k: int = Field(default=40, ge=1, description="Chunks taken from BM25.")
@@ -109,11 +128,34 @@ class Settings(BaseSettings):
     llamacpp_n_ctx: int = Field(default=4096, ge=512, description="Context window of the llamacpp engine.")
     llamacpp_threads: int | None = Field(default=None, ge=1, description="CPU threads (default: llama.cpp's).")
     # --- editors: accounts and the one-writer lock ---
-    users_file: Path | None = Field(
-        default=None, description="Users and bcrypt password hashes (JSON); default <home>/users.json."
+    # The users file is always <home>/users.json: a variable that could point a data directory at
+    # another list of editors would let anyone define their own (GUIDEQA_USERS_FILE is gone).
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed log-ins in a row (per user name, per session) before a lockout."
     )
+    login_lockout_s: float = Field(default=300, ge=0, description="How long a locked user name or session waits (s).")
     lock_timeout_s: float = Field(
         default=30, ge=0, description="How long a write waits for another ingest or editor action (0: fail at once)."
+    )
+    # --- HTTP API (`guideqa serve`) ---
+    tokens_file: Path | None = Field(
+        default=None, description="API bearer tokens as SHA-256 hashes (JSON, mode 0600); default <home>/tokens.json."
+    )
+    api_max_body_kb: int = Field(
+        default=256, ge=1, description="Largest request body the API accepts (KB); larger ones get 413."
+    )
+    api_max_upload_mb: float = Field(
+        default=10, gt=0, description="Largest body of POST /v1/documents (an uploaded document, base64), in MB."
+    )
+    api_rate_per_minute: int = Field(
+        default=120, ge=1, description="Requests per minute each token may make (per server process); then 429."
+    )
+    api_rate_burst: int = Field(
+        default=30, ge=1, description="Requests a token may make at once before the rate applies."
+    )
+    api_cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Browser origins allowed by CORS (JSON list, e.g. ["https://ehr.example"]); empty: CORS off.',
     )
     # --- chat UI ---
     starter_corpus: Path = Field(
@@ -128,7 +170,11 @@ class Settings(BaseSettings):
 
     @property
     def users_path(self) -> Path:
-        return self.users_file or self.home / "users.json"
+        return self.home / "users.json"
+
+    @property
+    def tokens_path(self) -> Path:
+        return self.tokens_file or self.home / "tokens.json"
 
     @property
     def lock_path(self) -> Path:

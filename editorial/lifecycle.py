@@ -20,7 +20,7 @@ from typing import Any
 
 from core.records import DocRecord, DocumentError, Status
 from editorial.users import User, require_editor
-from ingest.documents import load_document
+from ingest.documents import Limits, load_document
 from ingest.pipeline import index_revision
 from store.lock import write_lock
 from store.store import Store, rebuild_bm25, reconcile, remove_document, sync_vectors
@@ -116,7 +116,7 @@ def add_document(
     """
     actor = require_editor(user)
     settings = store.settings
-    doc = load_document(Path(path), max_bytes=settings.max_document_bytes, overrides=meta)
+    doc = load_document(Path(path), overrides=meta, limits=Limits.from_settings(settings))
     doc.meta.status = Status.submitted  # an editor's upload is always reviewed, whatever the file claims
     doc_id = doc.meta.doc_id
     with write_lock(settings):

@@ -148,7 +148,8 @@ def run_eval(
         eset = evalset_settings(settings, evalset)
         store = Store(eset)
         started = time.perf_counter()
-        ingest_report = ingest_paths(store, [evalset.corpus], status=Status.approved)
+        # An evalset gets its own data directory, keyed by its content: its documents count as approved.
+        ingest_report = ingest_paths(store, [evalset.corpus], status=Status.approved, approved_by="evalset")
         ingest_seconds = time.perf_counter() - started
         if ingest_report.failed:
             console.print(

@@ -8,6 +8,7 @@ with :class:`core.records.DocumentError`, which names the file and the field, be
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,87 @@ from pydantic import ValidationError
 
 from core.codes import expand_code_list
 from core.records import Codes, DocumentError, DocumentMeta, LoadedDocument, content_hash
+from ingest.limits import MAX_DOCUMENT_BYTES, Limits
+from ingest.parsing import DepthError, html_depth, strip_hidden_html
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".txt")
 REQUIRED_FIELDS = ("doc_id", "title", "publisher")
-MAX_DOCUMENT_BYTES = 50_000_000
+__all__ = ["MAX_DOCUMENT_BYTES", "SUPPORTED_SUFFIXES", "Limits", "discover", "load_document"]
+
+
+def _check_yaml(text: str, path: Path, limits: Limits) -> None:
+    """Refuse front matter that could cost more to load than it weighs: checked on the event stream.
+
+    PyYAML's event parser is iterative and builds nothing, so this pass is cheap and bounded;
+    only text that passes (no anchors or aliases, bounded depth, node count and value size) is
+    then loaded. Aliases are what "billion laughs" documents are made of.
+    """
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > limits.front_matter_bytes:
+        raise DocumentError(
+            path,
+            f"front matter is {size:,} bytes, over the {limits.front_matter_bytes:,} byte limit "
+            "(GUIDEQA_MAX_FRONT_MATTER_KB)",
+        )
+    depth = nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise DocumentError(path, f"front matter uses a YAML alias (*{event.anchor}): aliases are not accepted")
+            if isinstance(event, yaml.NodeEvent):
+                if event.anchor:
+                    raise DocumentError(
+                        path, f"front matter uses a YAML anchor (&{event.anchor}): anchors are not accepted"
+                    )
+                nodes += 1
+                if nodes > limits.yaml_nodes:
+                    raise DocumentError(
+                        path, f"front matter has over {limits.yaml_nodes:,} values (GUIDEQA_MAX_YAML_NODES)"
+                    )
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > limits.yaml_depth:
+                    raise DocumentError(
+                        path, f"front matter nests deeper than {limits.yaml_depth} levels (GUIDEQA_MAX_YAML_DEPTH)"
+                    )
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.ScalarEvent) and len(event.value) > limits.field_chars:
+                raise DocumentError(
+                    path,
+                    f"a front matter value is {len(event.value):,} characters, over the {limits.field_chars:,} "
+                    "limit (GUIDEQA_MAX_META_FIELD_CHARS)",
+                )
+    except yaml.YAMLError as exc:
+        raise DocumentError(path, f"front matter is not valid YAML ({exc.__class__.__name__})") from exc
+
+
+def _check_meta_sizes(data: dict[str, Any], path: Path, limits: Limits) -> None:
+    """Every metadata value within the field limits, whatever format it came from (YAML, HTML, DOCX, PDF)."""
+    stack: list[tuple[str, Any, int]] = [(str(k), v, 0) for k, v in data.items()]
+    while stack:
+        field, value, depth = stack.pop()
+        if isinstance(value, str):
+            if len(value) > limits.field_chars:
+                raise DocumentError(
+                    path,
+                    f"is {len(value):,} characters, over the {limits.field_chars:,} limit "
+                    "(GUIDEQA_MAX_META_FIELD_CHARS)",
+                    field,
+                )
+        elif isinstance(value, (list, tuple, dict)):
+            if len(value) > limits.field_items:
+                raise DocumentError(
+                    path,
+                    f"has {len(value):,} items, over the {limits.field_items:,} limit (GUIDEQA_MAX_META_ITEMS)",
+                    field,
+                )
+            if depth > limits.yaml_depth:
+                raise DocumentError(
+                    path, f"nests deeper than {limits.yaml_depth} levels (GUIDEQA_MAX_YAML_DEPTH)", field
+                )
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((field, item, depth + 1) for item in items)
 
 
 def _split_list(value: Any) -> list[str]:
@@ -67,12 +145,13 @@ def _guess_system(code: str) -> str:
     return "icd10"
 
 
-def _front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+def _front_matter(text: str, path: Path, limits: Limits) -> tuple[dict[str, Any], str]:
     if not text.startswith("---"):
         raise DocumentError(path, "Markdown documents must start with YAML front matter ('---')")
     match = re.match(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", text, flags=re.S)
     if not match:
         raise DocumentError(path, "front matter is not closed by a '---' line")
+    _check_yaml(match.group(1), path, limits)
     try:
         data = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
@@ -82,8 +161,13 @@ def _front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     return data, text[match.end() :]
 
 
-def _html_meta(text: str, path: Path) -> tuple[dict[str, Any], str]:
-    soup = BeautifulSoup(text, "html.parser")
+def _html_meta(text: str, path: Path, limits: Limits) -> tuple[dict[str, Any], str]:
+    soup = BeautifulSoup(text, "html.parser")  # the tree is built iteratively; walking it later is not
+    depth = html_depth(soup, limits.html_depth)
+    if depth > limits.html_depth:
+        raise DocumentError(
+            path, f"nests HTML elements deeper than {limits.html_depth} levels (GUIDEQA_MAX_HTML_DEPTH)"
+        )
     data: dict[str, Any] = {}
     if soup.title and soup.title.get_text(strip=True):
         data["title"] = soup.title.get_text(" ", strip=True)
@@ -143,8 +227,9 @@ def load_document(
     path: Path,
     *,
     default_status: str = "submitted",
-    max_bytes: int = MAX_DOCUMENT_BYTES,
+    max_bytes: int | None = None,
     overrides: dict[str, Any] | None = None,
+    limits: Limits | None = None,
 ) -> LoadedDocument:
     """Read and validate one document file; raise :class:`DocumentError` on any defect.
 
@@ -153,6 +238,10 @@ def load_document(
     Files without a metadata block (PDF, DOCX, text) take their ``doc_id`` from the file name.
     """
     path = Path(path)
+    limits = limits or Limits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    max_bytes = limits.max_bytes
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(path, f"unsupported file type '{suffix}' (use {', '.join(SUPPORTED_SUFFIXES)})")
@@ -168,22 +257,29 @@ def load_document(
     if not raw.strip():
         raise DocumentError(path, "is empty")
     if suffix in (".md", ".markdown"):
-        data, body = _front_matter(_decode(raw, path), path)
+        data, body = _front_matter(_decode(raw, path), path, limits)
+        try:  # raw HTML inside Markdown is cleaned by the same rules as an .html file's
+            body = strip_hidden_html(body, limits.html_depth)
+        except DepthError as exc:
+            raise DocumentError(
+                path, f"nests HTML elements deeper than {limits.html_depth} levels (GUIDEQA_MAX_HTML_DEPTH)"
+            ) from exc
         fmt = "markdown"
     elif suffix in (".html", ".htm"):
-        data, body = _html_meta(_decode(raw, path), path)
+        data, body = _html_meta(_decode(raw, path), path, limits)
         fmt = "html"
     else:
         from ingest import readers  # the PDF and DOCX libraries load only when such a file comes
 
         if suffix == ".pdf":
-            data, body, fmt = (*readers.read_pdf(path, raw), "pdf")
+            data, body, fmt = (*readers.read_pdf(path, raw, limits), "pdf")
         elif suffix == ".docx":
-            data, body, fmt = (*readers.read_docx(path, raw), "docx")
+            data, body, fmt = (*readers.read_docx(path, raw, limits), "docx")
         else:
             data, body, fmt = (*readers.read_text(path, _decode(raw, path)), "text")
         data.setdefault("doc_id", re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or None)
     extra = {str(k).strip().lower().replace("-", "_"): v for k, v in (overrides or {}).items()}
+    _check_meta_sizes({**data, **extra}, path, limits)
     meta = _meta_from({**data, **extra}, path, default_status)
     visible = body if fmt == "markdown" else BeautifulSoup(body, "html.parser").get_text()
     if not visible.strip():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Literal
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
@@ -209,11 +210,136 @@ _BLOCK_CONTAINERS = {
 }
 
 
-def _is_hidden(tag: Tag) -> bool:
-    if tag.has_attr("hidden") or str(tag.get("aria-hidden", "")).lower() == "true":
+def _hidden_attrs(attrs: dict[str, object]) -> bool:
+    """Attributes that hide an element from a reader (the same rule for HTML files and HTML in Markdown)."""
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
         return True
-    style = re.sub(r"\s+", "", str(tag.get("style", ""))).lower()
+    style = re.sub(r"\s+", "", str(attrs.get("style", "") or "")).lower()
     return "display:none" in style or "visibility:hidden" in style or "font-size:0" in style
+
+
+def _is_hidden(tag: Tag) -> bool:
+    return _hidden_attrs(tag.attrs)
+
+
+class DepthError(ValueError):
+    """HTML nested deeper than the limit (``GUIDEQA_MAX_HTML_DEPTH``); the caller names the file."""
+
+
+def html_depth(root: Tag, limit: int) -> int:
+    """How deep elements nest under ``root``, counted without recursion; stops early once over ``limit``."""
+    deepest = 0
+    stack: list[tuple[Tag, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        stack.extend((child, depth + 1) for child in node.contents if isinstance(child, Tag))
+    return deepest
+
+
+_VOID = frozenset(
+    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"]
+)
+_IMPLIED_END = frozenset(["p", "li", "dt", "dd", "tr", "td", "th", "option"])
+
+
+class _HiddenSpans(HTMLParser):
+    """Finds, in Markdown text, the character spans of raw HTML a reader would not see.
+
+    The same rules as :func:`parse_html`: the dropped elements (``script``, ``noscript``,
+    ``template``...), elements hidden by attribute or style, and comments. Everything else,
+    Markdown included, is left exactly as it is. Element nesting is tracked with a stack (no
+    recursion) and refused past ``max_depth``.
+    """
+
+    def __init__(self, text: str, max_depth: int) -> None:
+        super().__init__(convert_charrefs=False)
+        self.text = text
+        self.max_depth = max_depth
+        self.line_starts = [0]
+        for m in re.finditer("\n", text):
+            self.line_starts.append(m.end())
+        self.stack: list[str] = []
+        self.hidden: tuple[int, int] | None = None  # (stack depth of the hidden element, start offset)
+        self.spans: list[tuple[int, int]] = []
+
+    def _offset(self) -> int:
+        line, col = self.getpos()
+        return self.line_starts[line - 1] + col
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        start = self._offset()
+        end = start + len(self.get_starttag_text() or "")
+        if tag in _IMPLIED_END and self.stack and self.stack[-1] == tag:
+            self._close_to(len(self.stack) - 1, start)
+        hides = tag in _DROP_TAGS or _hidden_attrs(dict(attrs))
+        if tag in _VOID:
+            if hides and self.hidden is None:
+                self.spans.append((start, end))
+            return
+        self.stack.append(tag)
+        if len(self.stack) > self.max_depth:
+            raise DepthError(f"HTML nested deeper than {self.max_depth} levels")
+        if hides and self.hidden is None:
+            self.hidden = (len(self.stack) - 1, start)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        start = self._offset()
+        if (tag in _DROP_TAGS or _hidden_attrs(dict(attrs))) and self.hidden is None:
+            self.spans.append((start, start + len(self.get_starttag_text() or "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.stack:
+            return  # a stray end tag closes nothing
+        start = self._offset()
+        close = self.text.find(">", start)
+        end = len(self.text) if close < 0 else close + 1
+        depth = len(self.stack) - 1 - self.stack[::-1].index(tag)
+        self._close_to(depth, end)
+
+    def _close_to(self, depth: int, end: int) -> None:
+        del self.stack[depth:]
+        if self.hidden is not None and self.hidden[0] >= depth:
+            self.spans.append((self.hidden[1], end))
+            self.hidden = None
+
+    def handle_comment(self, data: str) -> None:
+        if self.hidden is None:
+            start = self._offset()
+            self.spans.append((start, start + len(data) + 7))  # "<!--" + data + "-->"
+
+    def finish(self) -> list[tuple[int, int]]:
+        self.close()
+        if self.hidden is not None:  # never closed: hidden to the end, as a browser would hide it
+            self.spans.append((self.hidden[1], len(self.text)))
+            self.hidden = None
+        return self.spans
+
+
+def strip_hidden_html(text: str, max_depth: int = 200) -> str:
+    """Markdown with its hidden raw HTML removed (see :class:`_HiddenSpans`); raises :class:`DepthError`."""
+    if "<" not in text:
+        return text
+    finder = _HiddenSpans(text, max_depth)
+    finder.feed(text)
+    spans = finder.finish()
+    if not spans:
+        return text
+    out: list[str] = []
+    last = 0
+    for start, end in sorted(spans):
+        if start < last:
+            start = last
+        if end <= start:
+            continue
+        out.append(text[last:start])
+        removed = text[start:end].count("\n")
+        out.append("\n" * removed if removed else " ")  # keep the Markdown's line structure
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _is_bold_label(tag: Tag, text: str) -> bool:

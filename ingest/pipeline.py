@@ -28,11 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.instructions import instruction_passages
 from core.lexicon import LEXICON_DIGEST
 from core.records import DocumentError, LoadedDocument, RatingTable, Status
 from core.textnorm import RULES_DIGEST, terms
 from ingest.chunking import chunk_blocks
-from ingest.documents import discover, load_document
+from ingest.documents import Limits, discover, load_document
 from ingest.evidence import extract_rating_rows
 from ingest.parsing import parse_body
 from ingest.statements import code_facts, compile_document
@@ -149,6 +150,15 @@ def _under(path: Path, roots: list[Path]) -> bool:
     return any(resolved == r or r in resolved.parents for r in roots)
 
 
+# Errors a document's content can raise while it is parsed, chunked or compiled (a crash of the
+# store or the embedder is not one of them: it stops the run, and the next run repairs).
+_CONTENT_ERRORS = (RecursionError, MemoryError, ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+class ApprovalRequired(PermissionError):
+    """``ingest`` was asked to approve (``--status approved``, a status change) without an editor."""
+
+
 def ingest_paths(
     store: Store,
     paths: list[Path],
@@ -156,53 +166,105 @@ def ingest_paths(
     status: Status | None = None,
     progress: Progress | None = None,
     actor: str = OPERATOR,
+    approved_by: str | None = None,
 ) -> IngestReport:
     """Bring the store in line with the documents under ``paths``, under the data directory's write lock.
 
-    ``status`` overrides every document's status (evalsets are ingested as approved) and is the
-    only thing that changes the status of an unchanged document, so a re-ingest never undoes an
-    editor's approval; otherwise a new revision takes the file's status, else
-    ``settings.default_status``.
+    Authority: ingest never approves by itself. A document is approved by ingest (``status``, or
+    ``status: approved`` in its file) only when the data directory held no documents when the run
+    began (the bootstrap of a fresh installation: the starter corpus, an evalset's own index),
+    or when ``approved_by`` names the editor who authorised it (the CLI's ``--approve-as``, verified
+    with their password before calling); either is written to the audit log. Otherwise a file's
+    ``approved`` becomes ``submitted`` (with a warning: the approved revision keeps answering until
+    an editor approves the new one), and an explicit ``status=approved``, or any change of an
+    existing revision's status, raises :class:`ApprovalRequired` before anything changes.
+
+    ``status`` overrides every document's status and is the only thing that changes the status of
+    an unchanged document, so a re-ingest never undoes an editor's approval; otherwise a new
+    revision takes the file's status, else ``settings.default_status``.
     """
     with write_lock(store.settings):
-        return _ingest_paths(store, paths, status=status, progress=progress, actor=actor)
+        bootstrap = store.manifest.count_documents() == 0
+        if status is Status.approved and not bootstrap and approved_by is None:
+            raise ApprovalRequired(
+                f"{store.settings.home} already holds documents: approving with ingest needs an editor "
+                "(guideqa ingest --approve-as EDITOR), or approve them with `guideqa docs approve`"
+            )
+        return _ingest_paths(
+            store,
+            paths,
+            status=status,
+            progress=progress,
+            actor=approved_by or actor,
+            bootstrap=bootstrap,
+            authorised=bootstrap or approved_by is not None,
+        )
 
 
 def _ingest_paths(
-    store: Store, paths: list[Path], *, status: Status | None, progress: Progress | None, actor: str
+    store: Store,
+    paths: list[Path],
+    *,
+    status: Status | None,
+    progress: Progress | None,
+    actor: str,
+    bootstrap: bool,
+    authorised: bool,
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     notify = progress or (lambda event, item: None)
     report.orphans_deleted += reconcile(store)
+    note = "guideqa ingest (bootstrap of an empty data directory)" if bootstrap else "guideqa ingest"
+    if authorised and not bootstrap:
+        note = f"guideqa ingest --approve-as {actor}"
 
     files = discover(paths)
     roots = [Path(p).resolve() for p in paths if Path(p).is_dir()]
     notify("discovered", str(len(files)))
     reprocess = store.manifest.get_info("ingest_version") != INGEST_VERSION
-    loaded: dict[str, LoadedDocument] = {}
+    limits = Limits.from_settings(store.settings)
+    by_id: dict[str, list[LoadedDocument]] = {}
     failed_paths: set[str] = set()
+
+    def fail(path: str, message: str) -> None:
+        report.failed.append((path, message))
+        failed_paths.add(str(Path(path).resolve()))
+        notify("failed", path)
+
     for path in files:
         try:
-            doc = load_document(
-                path.resolve(),
-                default_status=store.settings.default_status,
-                max_bytes=store.settings.max_document_bytes,
-            )
-            if status is not None:
-                doc.meta.status = status
-            if doc.meta.doc_id in loaded:
-                raise DocumentError(
-                    path,
-                    f"doc_id '{doc.meta.doc_id}' is also used by {loaded[doc.meta.doc_id].path}",
-                    "doc_id",
-                )
-            loaded[doc.meta.doc_id] = doc
-            report.warnings.extend(doc.warnings())
+            doc = load_document(path.resolve(), default_status=store.settings.default_status, limits=limits)
         except DocumentError as exc:
-            report.failed.append((str(path), str(exc)))
-            failed_paths.add(str(Path(path).resolve()))
-            notify("failed", str(path))
+            fail(str(path), str(exc))
+            continue
+        except Exception as exc:
+            fail(str(path), f"{path}: could not be read ({exc.__class__.__name__}: {str(exc)[:200]})")
+            continue
+        if status is not None:
+            doc.meta.status = status
+        elif doc.meta.status is Status.approved and not authorised:
+            doc.meta.status = Status.submitted
+            report.warnings.append(
+                f"{path}: 'status: approved' in the file is not honoured (the data directory already holds "
+                "documents): indexed as submitted for an editor to approve (or ingest --approve-as EDITOR)"
+            )
+        by_id.setdefault(doc.meta.doc_id, []).append(doc)
+    loaded: dict[str, LoadedDocument] = {}
+    for doc_id, docs in by_id.items():
+        if len(docs) == 1:
+            loaded[doc_id] = docs[0]
+            report.warnings.extend(docs[0].warnings())
+            passages = instruction_passages(docs[0].body)
+            if passages:
+                report.warnings.append(
+                    f"{docs[0].path}: holds text addressed to an answer engine ({passages[0]!r}): "
+                    "it is indexed for the editor to see, and never used to answer"
+                )
+            continue
+        for doc in docs:  # a doc_id claimed by two files in one run: neither wins
+            others = ", ".join(d.path for d in docs if d is not doc)
+            fail(doc.path, str(DocumentError(Path(doc.path), f"doc_id '{doc_id}' is also used by {others}", "doc_id")))
 
     for doc_id, doc in loaded.items():
         head = store.manifest.head(doc_id)
@@ -216,9 +278,14 @@ def _ingest_paths(
                 continue
             if head and head.content_hash == doc.content_hash and not reprocess:
                 if status is not None and head.status != status.value:
-                    store.manifest.set_status(
-                        doc_id, status.value, rev=head.rev, actor=actor, note="guideqa ingest --status"
-                    )
+                    if not authorised:
+                        raise DocumentError(
+                            Path(doc.path),
+                            f"{head.cited_as} is {head.status}: changing its status with ingest needs an editor "
+                            "(--approve-as EDITOR, or `guideqa docs ...`)",
+                            "status",
+                        )
+                    store.manifest.set_status(doc_id, status.value, rev=head.rev, actor=actor, note=f"{note} --status")
                     sync_vectors(store, doc_id)
                     report.status_changed.append(doc_id)
                 else:
@@ -227,19 +294,20 @@ def _ingest_paths(
                 continue
             if head and head.content_hash == doc.content_hash:
                 rev = head.rev  # re-processing the same content (parsing rules changed): same revision
-                if status is None:
+                if status is None or not authorised:
                     doc.meta.status = Status(head.status)
             else:
                 rev = head.rev + 1 if head else 1
-            report.chunks_embedded += index_revision(store, doc, rev, actor=actor, note="guideqa ingest")
+            report.chunks_embedded += index_revision(store, doc, rev, actor=actor, note=note)
             if head is None:
                 report.added.append(doc_id)
             else:
                 report.updated.append(doc_id)
             notify("indexed", doc_id)
         except DocumentError as exc:
-            report.failed.append((doc.path, str(exc)))
-            notify("failed", doc.path)
+            fail(doc.path, str(exc))
+        except _CONTENT_ERRORS as exc:  # what a document's content can cause; one never stops the rest
+            fail(doc.path, f"{doc.path}: could not be indexed ({exc.__class__.__name__}: {str(exc)[:200]})")
 
     for record in store.manifest.heads():
         if record.doc_id in loaded or not _under(Path(record.path), roots):

@@ -12,10 +12,12 @@ from __future__ import annotations
 import html
 import io
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from core.records import DocumentError
+from ingest.limits import Limits
 
 _PDF_INFO = {"/Title": "title", "/Author": "publisher", "/Subject": "topics", "/Keywords": "keywords"}
 
@@ -38,20 +40,84 @@ def _paragraphs(text: str) -> list[str]:
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def read_pdf(path: Path, raw: bytes) -> tuple[dict[str, Any], str]:
+def check_zip(path: Path, raw: bytes, limits: Limits) -> None:
+    """Refuse a zip (DOCX) that would unpack to too much, before any of it is unpacked.
+
+    The sizes come from the central directory; :mod:`zipfile` never returns more than an entry's
+    stated size (it stops there and checks the CRC), so a lying header cannot get past them.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise DocumentError(path, f"is not a readable DOCX file ({exc.__class__.__name__}: not a zip archive)") from exc
+    if len(entries) > limits.zip_entries:
+        raise DocumentError(
+            path, f"holds {len(entries):,} files, over the {limits.zip_entries:,} limit (GUIDEQA_MAX_ZIP_ENTRIES)"
+        )
+    total = sum(e.file_size for e in entries)
+    if total > limits.uncompressed_bytes:
+        raise DocumentError(
+            path,
+            f"unpacks to {total / 1e6:,.1f} MB, over the {limits.uncompressed_bytes / 1e6:g} MB limit "
+            "(GUIDEQA_MAX_UNCOMPRESSED_MB)",
+        )
+    for e in entries:
+        ratio = e.file_size / max(e.compress_size, 1)
+        if e.file_size > 1_000_000 and ratio > limits.zip_ratio:
+            raise DocumentError(
+                path,
+                f"part {e.filename!r} expands {ratio:,.0f} times ({e.file_size / 1e6:,.1f} MB), over the "
+                f"{limits.zip_ratio:g}x limit (GUIDEQA_MAX_ZIP_RATIO)",
+            )
+
+
+def _check_pdf_streams(path: Path, reader: Any, limits: Limits) -> None:
+    """Refuse a PDF with too many pages, or whose page content decodes to too much, before pdfminer reads it.
+
+    pypdf decodes with its own per-stream caps (a decompression bomb raises its ``LimitReachedError``);
+    the sum over pages is held to ``GUIDEQA_MAX_UNCOMPRESSED_MB``.
+    """
+    n_pages = len(reader.pages)
+    if n_pages > limits.pdf_pages:
+        raise DocumentError(path, f"has {n_pages:,} pages, over the {limits.pdf_pages:,} limit (GUIDEQA_MAX_PDF_PAGES)")
+    from pypdf.errors import LimitReachedError
+
+    total = 0
+    for page in reader.pages:
+        try:
+            contents = page.get_contents()
+            total += len(contents.get_data()) if contents is not None else 0
+        except LimitReachedError as exc:
+            raise DocumentError(
+                path,
+                "a page's content stream inflates past pypdf's per-stream limit (a decompression bomb); "
+                f"the limit for all pages is {limits.uncompressed_bytes / 1e6:g} MB (GUIDEQA_MAX_UNCOMPRESSED_MB)",
+            ) from exc
+        if total > limits.uncompressed_bytes:
+            raise DocumentError(
+                path,
+                f"page content decodes to over {limits.uncompressed_bytes / 1e6:g} MB (GUIDEQA_MAX_UNCOMPRESSED_MB)",
+            )
+
+
+def read_pdf(path: Path, raw: bytes, limits: Limits | None = None) -> tuple[dict[str, Any], str]:
     import pdfplumber
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PdfReadError, PyPdfError
 
+    limits = limits or Limits()
     try:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(path, "is an encrypted PDF: remove the password and upload it again")
         info = reader.metadata or {}
         n_pages = len(reader.pages)
+        if not reader.is_encrypted:
+            _check_pdf_streams(path, reader, limits)
     except DocumentError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise DocumentError(path, f"is not a readable PDF ({exc.__class__.__name__}: {exc})") from exc
     if reader.is_encrypted:
         # An empty user password opens it for reading, but pdfminer may still refuse: say so plainly.
@@ -81,11 +147,13 @@ def read_pdf(path: Path, raw: bytes) -> tuple[dict[str, Any], str]:
     return meta, "<html><body>" + "\n".join(parts) + "</body></html>"
 
 
-def read_docx(path: Path, raw: bytes) -> tuple[dict[str, Any], str]:
+def read_docx(path: Path, raw: bytes, limits: Limits | None = None) -> tuple[dict[str, Any], str]:
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+
+    check_zip(path, raw, limits or Limits())
 
     try:
         document = Document(io.BytesIO(raw))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from core.private import private_dir
 from core.settings import Settings
 
 # One lock object per path and process: re-entrant, so an editor action may call ingest inside it.
@@ -29,7 +30,7 @@ class LockBusyError(RuntimeError):
 @contextmanager
 def write_lock(settings: Settings) -> Iterator[None]:
     path = settings.lock_path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     lock = _LOCKS.setdefault(path, FileLock(str(path), thread_local=False))
     try:
         lock.acquire(timeout=settings.lock_timeout_s)

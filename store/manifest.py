@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from core.private import private_file
 from core.records import (
     AuditEntry,
     Chunk,
@@ -154,7 +155,7 @@ _CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, kind, section, text, rev"
 
 class Manifest:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600 from creation (its -wal/-shm files take its mode), in a 0700 directory
         self.path = path
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -495,6 +496,24 @@ class Manifest:
         ).fetchall()
         return [AuditEntry(*r) for r in rows]
 
+    # ------------------------------------------------- account and log-in events
+    # Accounts ("@users") and log-ins ("@login") share the append-only audit log with the documents,
+    # under subjects no doc_id can take (a doc_id never starts with "@").
+    def record_event(self, subject: str, event: str, actor: str, note: str = "") -> None:
+        """Append one security event (user created, password changed, log-in failed...) to the audit log."""
+        with self._tx() as db:
+            self._audit(db, subject, None, None, event, actor, note)
+
+    def events(self, subject: str, *, actor: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        """The newest events of a subject (optionally of one actor), newest first."""
+        sql = "SELECT doc_id, rev, from_status, to_status, actor, at, note FROM audit WHERE doc_id=?"
+        params: tuple[Any, ...] = (subject,)
+        if actor is not None:
+            sql += " AND actor=?"
+            params += (actor,)
+        rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+        return [AuditEntry(*r) for r in rows]
+
     def pending_sync(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT doc_id FROM pending_sync ORDER BY doc_id")]
 
@@ -515,6 +534,10 @@ class Manifest:
 
     def served_chunk_ids(self) -> set[str]:
         return {r[0] for r in self._db.execute(f"SELECT chunk_id FROM chunks c WHERE rev = {_SERVED.format(t='c')}")}
+
+    def served_texts(self) -> Iterator[tuple[str, str]]:
+        """(doc_id, text) of every served chunk."""
+        yield from self._db.execute(f"SELECT doc_id, text FROM chunks c WHERE rev = {_SERVED.format(t='c')}")
 
     def count_chunks(self, doc_id: str | None = None) -> int:
         """Chunks of the revision readers see (of every document, or of one)."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from core.instructions import addresses_the_engine
 from core.records import DocumentMeta, Status
 from core.settings import Settings
 from store.bm25_index import BM25Index
@@ -43,6 +44,7 @@ class Store:
         self._bm25: BM25Index | None = None
         self._status_mask: tuple[BM25Index, np.ndarray] | None = None
         self._statuses: dict[str, str] | None = None
+        self._engine_addressed: tuple[str, frozenset[str]] | None = None
         self._token: tuple[int, int] | None = None
 
     @property
@@ -106,6 +108,18 @@ class Store:
     def set_bm25(self, index: BM25Index) -> None:
         self._bm25 = index
         self._status_mask = None
+
+    def engine_addressed_docs(self) -> frozenset[str]:
+        """Served documents holding text addressed to an answer engine ("ignore previous instructions...").
+
+        They are never used to answer (:mod:`core.instructions`). Computed once per manifest change
+        (one scan of the served chunk texts), then free.
+        """
+        generation = self.manifest.generation()  # moves with document changes only (not log-in events)
+        if self._engine_addressed is None or self._engine_addressed[0] != generation:
+            found = frozenset(doc_id for doc_id, text in self.manifest.served_texts() if addresses_the_engine(text))
+            self._engine_addressed = (generation, found)
+        return self._engine_addressed[1]
 
     def statuses(self) -> dict[str, str]:
         """doc id -> status, re-read only when the manifest changed (it is asked on every question)."""

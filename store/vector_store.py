@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from core.private import private_dir
+
 
 class VectorStore(Protocol):
     def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None: ...
@@ -48,7 +50,7 @@ def chroma_client(
 
     options = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if not url:
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
         return chromadb.PersistentClient(path=str(path), settings=options)
     parsed = urlparse(url if "://" in url else f"http://{url}")
     if parsed.scheme not in ("http", "https") or not parsed.hostname:

@@ -69,7 +69,7 @@ def chat_settings(starter_settings: Settings, tmp_path_factory: pytest.TempPathF
     shutil.copytree(starter_settings.home, home)
     settings = Settings(home=home)
     store = Store(settings)
-    report = ingest_paths(store, [FIXTURES / "markup"], status=Status.approved)
+    report = ingest_paths(store, [FIXTURES / "markup"], status=Status.approved, approved_by="test-editor")
     assert report.added == ["fx-markup-in-text"], report
     store.close()
     return settings

@@ -1,9 +1,10 @@
 """The layout's rules, checked on the source: which folder may import which, and no import circle.
 
 Arrows point down (docs/architecture.md): ``core`` <- ``store`` <- ``ingest`` <- ``editorial`` <- ``ui``;
-``core`` <- ``store`` <- ``assistant`` <- ``ui``, ``evals``; ``ingest`` and ``assistant`` never import
-each other, nor do ``ui`` and ``evals`` (one named exception: the ``guideqa`` entry point hosts
-``guideqa eval``); nothing imports ``ui``, ``evals`` or ``benchmarks``. Every ``import`` statement
+``core`` <- ``store`` <- ``assistant`` <- ``ui``, ``api``, ``evals``; ``ingest`` and ``assistant`` never import
+each other, nor do ``ui``, ``api`` and ``evals`` (one named exception: the ``guideqa`` entry point hosts
+``guideqa eval``; ``guideqa serve`` names the API's factory to uvicorn as a string); nothing imports
+``ui``, ``api``, ``evals`` or ``benchmarks``. Every ``import`` statement
 counts, wherever it stands (inside functions and ``TYPE_CHECKING`` blocks too). The checker is
 tested on small synthetic graphs first, so a rule that could never fail is caught as well.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-PACKAGES = ("core", "store", "ingest", "assistant", "editorial", "evals", "ui", "benchmarks")
+PACKAGES = ("core", "store", "ingest", "assistant", "editorial", "evals", "ui", "api", "benchmarks")
 # folder -> the other folders its modules may import
 ALLOWED: dict[str, frozenset[str]] = {
     "core": frozenset(),
@@ -26,7 +27,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "editorial": frozenset({"core", "store", "ingest"}),
     "evals": frozenset({"core", "store", "ingest", "assistant"}),
     "ui": frozenset({"core", "store", "ingest", "assistant", "editorial"}),
-    "benchmarks": frozenset({"core", "store", "ingest", "assistant", "editorial", "evals", "ui"}),
+    "api": frozenset({"core", "store", "ingest", "assistant", "editorial"}),
+    "benchmarks": frozenset({"core", "store", "ingest", "assistant", "editorial", "evals", "ui", "api"}),
 }
 # (module, folder it may import although its own folder may not), each with its reason.
 EXCEPTIONS: dict[tuple[str, str], str] = {

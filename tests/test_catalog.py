@@ -25,7 +25,7 @@ def catalog(tmp_path: Path) -> Catalog:
     corpus = Path(shutil.copytree(FIXTURE_CORPUS, tmp_path / "corpus"))
     settings = Settings(home=tmp_path / "home", embedder="hashing")
     store = Store(settings)
-    ingest_paths(store, [corpus], status=Status.approved)
+    ingest_paths(store, [corpus], status=Status.approved, approved_by="test-editor")
     revised = tmp_path / "revised.md"
     revised.write_text((corpus / f"{DOC}.md").read_text().replace("## Recommendations", "## Recommendations\n- New."))
     catalog = Catalog(settings, store=store)

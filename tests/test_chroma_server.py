@@ -73,7 +73,7 @@ def test_answer_from_a_chroma_server_equals_the_embedded_answer(
 ) -> None:
     settings = Settings(home=tmp_path / "home", chroma_url=chroma_url, collection="server_equals_embedded")
     store = Store(settings)
-    report = ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved)
+    report = ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved, approved_by="test-editor")
     assert not report.failed and report.chunks_embedded > 0
     assert not settings.chroma_dir.exists(), "server mode must not create an embedded Chroma folder"
     assert store.vectors.count() == store.manifest.count_chunks()
@@ -95,14 +95,14 @@ def test_two_stores_sharing_a_server_see_each_others_ingests(chroma_url: str, tm
         shutil.copy(f, corpus / f.name)
     settings = Settings(home=tmp_path / "home", chroma_url=chroma_url, collection="two_processes")
     writer, reader = Store(settings), Store(settings)
-    ingest_paths(writer, [corpus], status=Status.approved)
+    ingest_paths(writer, [corpus], status=Status.approved, approved_by="test-editor")
     before = set(reader.bm25.ids)
     assert before == writer.manifest.chunk_ids()
     assert set(reader.statuses().values()) == {"approved"}
 
     for f in rest:
         shutil.copy(f, corpus / f.name)
-    report = ingest_paths(writer, [corpus], status=Status.approved)
+    report = ingest_paths(writer, [corpus], status=Status.approved, approved_by="test-editor")
     assert report.added
     after = set(reader.bm25.ids)
     assert after == writer.manifest.chunk_ids() and after > before, "the reader kept a stale BM25 index"

@@ -31,7 +31,8 @@ def revised(tmp_path: Path, env: dict[str, str]) -> Path:
     corpus = Path(shutil.copytree(FIXTURE_CORPUS, tmp_path / "corpus"))
     assert run(env, "ingest", str(corpus), "--status", "approved").exit_code == 0
     assert run(env, "users", "add", "erin", "--role", "editor", "--password-stdin", input=STDIN).exit_code == 0
-    assert run(env, "users", "add", "paul", "--role", "physician", input=f"{PASSWORD}\n{PASSWORD}\n").exit_code == 0
+    paul = run(env, "users", "add", "paul", "--role", "physician", "--user", "erin", input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert paul.exit_code == 0, paul.output
     path = tmp_path / "revised.md"
     path.write_text((corpus / f"{DOC}.md").read_text().replace("## Recommendations", "## Recommendations\n- New."))
     return path

@@ -40,7 +40,7 @@ def progress(event, item):
     print(event, item, flush=True)
 
 store = Store(Settings(home=Path(sys.argv[1]), embedder="hashing"))
-report = ingest_paths(store, [Path(sys.argv[2])], status=Status.approved, progress=progress)
+report = ingest_paths(store, [Path(sys.argv[2])], status=Status.approved, progress=progress, approved_by="test-editor")
 print("done", len(report.added) + len(report.updated), flush=True)
 """
 
@@ -185,7 +185,7 @@ def test_a_second_writer_fails_with_a_clear_message_while_another_holds_the_lock
         with pytest.raises(
             LockBusyError, match=rf"another ingest or editor action is writing to .*process {holder.pid}"
         ):
-            ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved)
+            ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved, approved_by="test-editor")
         assert store.is_empty()
         result = CliRunner().invoke(
             cli, ["--home", str(home), "ingest", str(FIXTURE_CORPUS)], obj={}, env={"GUIDEQA_LOCK_TIMEOUT_S": "0.2"}

@@ -42,7 +42,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     settings = Settings(home=home, embedder="hashing")
     corpus = Path(shutil.copytree(FIXTURE_CORPUS, tmp_path / "corpus"))
     store = Store(settings)
-    ingest_paths(store, [corpus], status=Status.approved)
+    ingest_paths(store, [corpus], status=Status.approved, approved_by="test-editor")
     add_user(settings.users_path, "erin", PASSWORD, "editor")
     add_user(settings.users_path, "paul", PASSWORD, "physician")
     revised = tmp_path / "revised.md"

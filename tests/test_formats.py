@@ -64,7 +64,12 @@ def make_docx(path: Path) -> Path:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     store = Store(Settings(home=tmp_path / "home", embedder="hashing", max_document_mb=1))
-    ingest_paths(store, [Path(shutil.copytree(FIXTURE_CORPUS, tmp_path / "corpus"))], status=Status.approved)
+    ingest_paths(
+        store,
+        [Path(shutil.copytree(FIXTURE_CORPUS, tmp_path / "corpus"))],
+        status=Status.approved,
+        approved_by="test-editor",
+    )
     return store
 
 
@@ -176,7 +181,7 @@ def test_a_bad_file_in_an_ingested_folder_is_reported_and_the_rest_is_indexed(st
     folder.mkdir()
     make_docx(folder / "knee.docx")
     _write(folder / "junk.pdf", b"%PDF-1.7 garbage")
-    report = ingest_paths(store, [folder], status=Status.approved)
+    report = ingest_paths(store, [folder], status=Status.approved, approved_by="test-editor")
     assert report.added == ["knee"]
     assert len(report.failed) == 1 and "junk.pdf: is not a readable PDF" in report.failed[0][1]
 

@@ -35,7 +35,7 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(tmp_path: Path, corpus: Path) -> Store:
     store = Store(Settings(home=tmp_path / "home", embedder="hashing"))
-    ingest_paths(store, [corpus], status=Status.approved)
+    ingest_paths(store, [corpus], status=Status.approved)  # the bootstrap of an empty data directory
     return store
 
 
@@ -219,7 +219,7 @@ def test_a_read_snapshot_sees_one_revision_while_another_process_approves(store,
 def test_answers_cite_the_served_revision_before_and_after_an_approval(tmp_path, corpus):
     settings = Settings(home=tmp_path / "home")
     store = Store(settings)
-    ingest_paths(store, [corpus], status=Status.approved)
+    ingest_paths(store, [corpus], status=Status.approved, approved_by="test-editor")
     question = "Thunderclap headache, worried about SAH. Non-con head CT?"
     doc = "fx-headache-imaging"
     first = Assistant(settings, store=store).ask(question)

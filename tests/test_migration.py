@@ -90,10 +90,10 @@ def test_a_schema1_index_upgrades_in_place_reuses_every_vector_and_answers(tmp_p
     # stored without a vector (NULL) are embedded, once.
     null_tables = SCHEMA1_SQL.read_text().count('INSERT INTO "rating_tables"')
     assert null_tables == SCHEMA1_SQL.read_text().count(",NULL);")
-    report = ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved)
+    report = ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved, approved_by="test-editor")
     assert not report.failed and report.chunks_embedded == 0 and counting.texts == null_tables
     counting.texts = 0
-    again = ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved)
+    again = ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved, approved_by="test-editor")
     assert not again.failed and counting.texts == 0  # now stored: a second ingest embeds nothing
     # Re-processed in place (same revisions), the under-review one approved as the runner asked.
     assert sorted(report.updated) == sorted(revisions) and not report.added

@@ -32,7 +32,7 @@ def acr_slice(tmp_path_factory):
         shutil.copy(ACR / "corpus" / f"{doc_id}.html", corpus)
     settings = Settings(home=tmp_path_factory.mktemp("acr-home"))
     store = Store(settings)
-    assert not ingest_paths(store, [corpus], status=Status.approved).failed
+    assert not ingest_paths(store, [corpus], status=Status.approved, approved_by="test-editor").failed
     questions = [g for g in gold + phrased if set(g["doc_ids"]) <= set(docs)]
     return Assistant(settings, store=store), questions
 

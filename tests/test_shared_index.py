@@ -34,13 +34,13 @@ def test_a_reader_reloads_bm25_only_when_the_generation_changes(tmp_path: Path) 
     settings = _settings(tmp_path)
     vectors = InMemoryVectorStore()
     writer = Store(settings, vectors=vectors)
-    ingest_paths(writer, [_corpus(tmp_path, 1)], status=Status.approved)
+    ingest_paths(writer, [_corpus(tmp_path, 1)], status=Status.approved, approved_by="test-editor")
     reader = Store(settings, vectors=vectors)
     first = reader.bm25
     assert first.generation == writer.manifest.get_info(BM25_GENERATION) is not None
     assert reader.bm25 is first, "an unchanged manifest must not reload the index"
 
-    ingest_paths(writer, [_corpus(tmp_path, 99)], status=Status.approved)
+    ingest_paths(writer, [_corpus(tmp_path, 99)], status=Status.approved, approved_by="test-editor")
     second = reader.bm25
     assert second is not first and second.generation != first.generation
     assert set(second.ids) == writer.manifest.chunk_ids()
@@ -49,10 +49,10 @@ def test_a_reader_reloads_bm25_only_when_the_generation_changes(tmp_path: Path) 
 def test_an_index_on_disk_of_another_generation_is_rebuilt_from_the_manifest(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     store = Store(settings, vectors=InMemoryVectorStore())
-    ingest_paths(store, [_corpus(tmp_path, 1)], status=Status.approved)
+    ingest_paths(store, [_corpus(tmp_path, 1)], status=Status.approved, approved_by="test-editor")
     stale = tmp_path / "stale-bm25"
     shutil.copytree(settings.bm25_dir, stale)
-    ingest_paths(store, [_corpus(tmp_path, 99)], status=Status.approved)
+    ingest_paths(store, [_corpus(tmp_path, 99)], status=Status.approved, approved_by="test-editor")
     shutil.rmtree(settings.bm25_dir)
     shutil.copytree(stale, settings.bm25_dir)  # e.g. a host whose copy of bm25/ lags the manifest
 
@@ -65,7 +65,7 @@ def test_a_status_change_by_another_process_reaches_the_approved_mask(tmp_path: 
     settings = _settings(tmp_path)
     vectors = InMemoryVectorStore()
     writer = Store(settings, vectors=vectors)
-    report = ingest_paths(writer, [_corpus(tmp_path, 2)], status=Status.approved)
+    report = ingest_paths(writer, [_corpus(tmp_path, 2)], status=Status.approved, approved_by="test-editor")
     reader = Store(settings, vectors=vectors)
     assert reader.approved_mask().all()
     retired = report.added[0]

@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 SESSION_KEY = "guideqa_user"
+THROTTLE_KEY = "guideqa_login_throttle"
 
 
 def load_users(settings: Settings) -> dict[str, User]:
@@ -66,13 +67,16 @@ def login_form(settings: Settings, *, key: str = "login") -> User | None:
         submitted = st.form_submit_button("Log in")
     if not submitted:
         return None
+    throttle = st.session_state.setdefault(THROTTLE_KEY, _users.SessionThrottle())
     try:
-        user = verify(name, password, settings)
+        # Throttled per user name (in the audit log, so across sessions and processes) and per session.
+        user = _users.authenticate(settings, name.strip(), password, session=throttle)
     except UsersFileError as exc:
         st.error(str(exc))
         return None
-    if user is None:
-        st.error("Unknown user or wrong password.")
+    except _users.LoginRefused as exc:
+        locked = "too many failed log-ins" in str(exc)
+        st.error("Too many failed log-ins: try again later." if locked else "Unknown user or wrong password.")
         return None
     log_in(user)
     return user

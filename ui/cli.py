@@ -1,4 +1,4 @@
-"""The ``guideqa`` command line: ingest, docs, ask, feedback, eval."""
+"""The ``guideqa`` command line: ingest, docs, users, tokens, serve, ask, feedback, eval."""
 
 from __future__ import annotations
 
@@ -12,20 +12,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.progress import progress_bar
 from core.records import DocumentError, Status
 from core.rules_text import describe
 from core.settings import Settings, apply_offline_defaults, get_settings
+from ui.terminal import SafeConsole, echo, echo_json
 
 if TYPE_CHECKING:
     from core.records import DocRecord
     from editorial.catalog import Catalog
     from editorial.users import User
 
-err = Console(stderr=True, soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 
 class UserError(click.ClickException):
@@ -34,7 +35,7 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        err.print(f"[bold red]error:[/] {self.message}")
+        err.print(f"[bold red]error:[/] {escape(self.message)}")
 
 
 def _settings(ctx: click.Context, **overrides: object) -> Settings:
@@ -59,15 +60,25 @@ def cli(ctx: click.Context, home: Path | None) -> None:
     default=None,
     help="Give every document this status (default: each document's own, else 'submitted').",
 )
+@click.option(
+    "--approve-as",
+    "approve_as",
+    default=None,
+    metavar="EDITOR",
+    help="Let this run approve (a file's 'status: approved', --status, status changes) as this editor; "
+    "the password comes from GUIDEQA_PASSWORD or a prompt, and the approval is audited under the name.",
+)
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None, approve_as: str | None) -> None:
     """Index documents (default: corpus/) as the local operator. Unchanged documents cost nothing.
 
-    A changed file becomes a new revision with the file's status (or --status); unless that is
-    approved, the approved revision keeps answering until an editor approves the new one. A
-    removed file's document is dropped. Only --status changes the status of an unchanged document.
+    Ingest approves nothing by itself: a file's 'status: approved' (or --status approved) is honoured
+    only on the first ingest into an empty data directory, or with --approve-as EDITOR. Otherwise a
+    changed file becomes a new submitted revision and the approved one keeps answering until an
+    editor approves the new one. A removed file's document is dropped. Only --status changes the
+    status of an unchanged document (and that needs --approve-as once the directory holds documents).
     """
-    from ingest.pipeline import ingest_paths
+    from ingest.pipeline import ApprovalRequired, ingest_paths
     from store.lock import LockBusyError
     from store.store import Store
 
@@ -76,6 +87,14 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> N
         if not p.exists():
             raise UserError(f"{p}: no such file or folder")
     settings = _settings(ctx)
+    approved_by = None
+    if approve_as is not None:
+        from editorial.users import require_editor
+
+        try:
+            approved_by = require_editor(_acting_user(ctx, approve_as)).name
+        except PermissionError as exc:
+            raise UserError(str(exc)) from exc
     store = Store(settings)
     with progress_bar("ingest", err) as bar:
         task = bar.add_task("", total=None)
@@ -84,11 +103,13 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> N
             if event == "discovered":
                 bar.update(task, total=int(item))
             elif event in ("indexed", "unchanged", "failed"):
-                bar.update(task, advance=1, description=f"{event} {Path(item).name}")
+                bar.update(task, advance=1, description=escape(f"{event} {Path(item).name}"))
 
         try:
-            report = ingest_paths(store, targets, status=Status(status) if status else None, progress=progress)
-        except LockBusyError as exc:
+            report = ingest_paths(
+                store, targets, status=Status(status) if status else None, progress=progress, approved_by=approved_by
+            )
+        except (LockBusyError, ApprovalRequired) as exc:
             raise UserError(str(exc)) from exc
     err.print(
         f"[bold]{len(report.added)}[/] added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
@@ -97,9 +118,12 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], status: str | None) -> N
         f"{store.manifest.count_chunks()} chunks indexed in {settings.home} ({report.seconds:.1f} s)"
     )
     if report.warnings:
-        err.print(f"[yellow]{len(report.warnings)} warnings[/], e.g. {report.warnings[0]}")
+        err.print(f"[yellow]{len(report.warnings)} warnings[/], e.g. {escape(report.warnings[0])}")
+    for warning in report.warnings:
+        if "not honoured" in warning:  # an approval ingest refused to make: always said
+            err.print(f"[yellow]not approved:[/] {escape(warning)}")
     for _path, message in report.failed:
-        err.print(f"[red]failed:[/] {message}")
+        err.print(f"[red]failed:[/] {escape(message)}")
     if report.failed:
         sys.exit(1)
 
@@ -125,7 +149,7 @@ def _catalog(ctx: click.Context) -> Catalog:
 
 def _acting_user(ctx: click.Context, name: str | None) -> User:
     """The verified user the command acts as; a wrong password or an unknown user is refused."""
-    from editorial.users import UsersFileError, load_users, verify
+    from editorial.users import LoginRefused, UsersFileError, authenticate, load_users
 
     settings = _settings(ctx)
     if not name:
@@ -140,12 +164,9 @@ def _acting_user(ctx: click.Context, name: str | None) -> User:
             if not sys.stdin.isatty():  # a script or CI job: a prompt would only read end-of-file
                 raise UserError(f"no password for {name}: set GUIDEQA_PASSWORD or run the command in a terminal")
             password = click.prompt(f"password for {name}", hide_input=True, err=True)
-        user = verify(settings.users_path, name, password)
-    except UsersFileError as exc:
+        return authenticate(settings, name, password)  # throttled per name, audited
+    except (UsersFileError, LoginRefused) as exc:
         raise UserError(str(exc)) from exc
-    if user is None:
-        raise UserError(f"unknown user '{name}' or wrong password")
-    return user
 
 
 _user_option = click.option(
@@ -190,7 +211,7 @@ def docs_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
     catalog = _catalog(ctx)
     shown = catalog.documents(status)
     if as_json:
-        click.echo(json.dumps([{**_row(d.record), "newest": d.newest.cited_as} for d in shown], indent=2))
+        echo_json(json.dumps([{**_row(d.record), "newest": d.newest.cited_as} for d in shown], indent=2))
         return
     table = Table(title=f"{len(shown)} documents in {catalog.settings.home}")
     for col in ("doc_id", "served", "status", "newest", "version", "year", "chunks", "title"):
@@ -199,16 +220,16 @@ def docs_list(ctx: click.Context, status: str | None, as_json: bool) -> None:
         r, head = d.record, d.newest
         newest = f"@{head.rev} {head.status}" if head.rev != r.rev else ""
         table.add_row(
-            r.doc_id,
+            escape(r.doc_id),
             f"@{r.rev}" if r.served else "-",
             r.status,
             newest,
-            r.meta.version,
+            escape(str(r.meta.version)),
             str(r.meta.year),
             str(r.n_chunks),
-            r.meta.title[:60],
+            escape(r.meta.title[:60]),
         )
-    Console().print(table)
+    SafeConsole().print(table)
 
 
 @docs.command("show")
@@ -227,15 +248,17 @@ def docs_show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
             row = _row(r)
             row["rules"] = [rule.model_dump(mode="json") for rule in catalog.rules(doc_id, r.rev)]
             rows.append(row)
-        click.echo(json.dumps(rows, indent=2))
+        echo_json(json.dumps(rows, indent=2))
         return
-    out = Console()
+    out = SafeConsole()
     for r in revisions:
         served = " [bold green](served)[/]" if r.served else ""
-        out.print(f"[bold]{r.cited_as}[/] {r.status}{served}: {r.meta.title}")
+        out.print(f"[bold]{escape(r.cited_as)}[/] {r.status}{served}: {escape(r.meta.title)}")
         out.print(
             f"  publisher {r.meta.publisher}; year {r.meta.year or 'n.d.'}; version {r.meta.version}; "
-            f"{r.fmt}, {r.n_chunks} chunks; from {r.path}; ingested {r.ingested_at}; updated {r.updated_at}"
+            f"{r.fmt}, {r.n_chunks} chunks; from {r.path}; ingested {r.ingested_at}; updated {r.updated_at}",
+            markup=False,
+            highlight=False,
         )
         if r.meta.sources:
             out.print("  sources read:")
@@ -267,8 +290,9 @@ def docs_show(ctx: click.Context, doc_id: str, as_json: bool) -> None:
 def docs_check(files: tuple[Path, ...]) -> None:
     """Check summaries before approving them: each section names a listed source, no statement contradicts
     its heading, no two statements give opposite verdicts for one scope. Exit 1 when any problem is found."""
+    from core.instructions import instruction_passages
     from ingest.chunking import chunk_blocks
-    from ingest.documents import load_document
+    from ingest.documents import Limits, load_document
     from ingest.parsing import parse_body
     from ingest.statements import compile_document
     from ingest.verify import contradictions, polarity, section_sources
@@ -277,17 +301,25 @@ def docs_check(files: tuple[Path, ...]) -> None:
     found = 0
     for path in files:
         try:
-            doc = load_document(path, default_status="submitted", max_bytes=settings.max_document_bytes)
+            doc = load_document(path, default_status="submitted", limits=Limits.from_settings(settings))
         except DocumentError as exc:
-            err.print(f"[red]{exc}[/]", markup=True, highlight=False)
+            err.print(f"[red]{escape(str(exc))}[/]", markup=True, highlight=False)
             found += 1
             continue
         blocks = parse_body(doc.body, doc.fmt)
         chunks = chunk_blocks(doc.meta, blocks, chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap)
         rules = compile_document(doc.meta.doc_id, doc.meta.title, blocks, chunks)
-        problems = [*section_sources(doc, blocks), *polarity(doc.meta.doc_id, blocks), *contradictions(rules)]
+        problems: list[object] = [
+            *section_sources(doc, blocks),
+            *polarity(doc.meta.doc_id, blocks),
+            *contradictions(rules),
+        ]
+        problems += [
+            f"{path}: text addressed to an answer engine, never used to answer: {passage!r}"
+            for passage in instruction_passages(doc.body)
+        ]
         for problem in problems:
-            click.echo(str(problem))
+            echo(str(problem))
         found += len(problems)
         typed = sum(1 for r in rules if r.typed)
         err.print(f"{path}: {len(problems)} problems; {len(rules)} statements compiled, {typed} with a typed condition")
@@ -374,7 +406,7 @@ def docs_diff(ctx: click.Context, doc_id: str, v1: int, v2: int) -> None:
     """A unified diff of two revisions' indexed text."""
     with _editor_errors():
         lines = _catalog(ctx).diff(doc_id, v1, v2)
-    click.echo("\n".join(lines) if lines else f"{doc_id}@{v1} and @{v2} index the same text")
+    echo("\n".join(lines) if lines else f"{doc_id}@{v1} and @{v2} index the same text")
 
 
 @docs.command("history")
@@ -387,42 +419,96 @@ def docs_history(ctx: click.Context, doc_id: str, as_json: bool) -> None:
     if not entries:
         raise UserError(f"no history for '{doc_id}'")
     if as_json:
-        click.echo(json.dumps([asdict(e) for e in entries], indent=2))
+        echo_json(json.dumps([asdict(e) for e in entries], indent=2))
         return
     table = Table(title=f"history of {doc_id}")
     for col in ("when", "revision", "from", "to", "who", "note"):
         table.add_column(col)
     for e in entries:
         rev = f"@{e.rev}" if e.rev is not None else "all"
-        table.add_row(e.at, rev, e.from_status or "-", e.to_status, e.actor, e.note)
-    Console().print(table)
+        table.add_row(e.at, rev, e.from_status or "-", e.to_status, escape(e.actor), escape(e.note))
+    SafeConsole().print(table)
 
 
 # ----------------------------------------------------------------------- users
 @cli.group()
 def users() -> None:
-    """Accounts that may use the editor actions (bcrypt hashes in GUIDEQA_USERS_FILE, default <home>/users.json)."""
+    """Accounts that may use the editor actions (bcrypt hashes in <home>/users.json, mode 0600).
+
+    The first user of a data directory is an editor and needs no one's approval (the audited
+    bootstrap); after that, adding a user or changing someone's password needs a verified editor
+    (--user EDITOR, password from GUIDEQA_PASSWORD or a prompt). Every change is in the audit log.
+    """
+
+
+def _new_password(password_stdin: bool, prompt: str = "password") -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True, err=True))
 
 
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["editor", "physician"]), required=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.option("--password-stdin", is_flag=True, help="Read the new user's password from standard input (for scripts).")
+@_user_option
 @click.pass_context
-def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
-    """Create or update a user; the password is prompted (twice) and stored only as a bcrypt hash."""
-    from editorial.users import UsersFileError, add_user
+def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool, user_name: str | None) -> None:
+    """Create a user (never replaces one); the password is prompted (twice) and stored only as a bcrypt hash.
+
+    Once any user exists, this needs --user EDITOR (or GUIDEQA_USER), verified by their password."""
+    from editorial.users import AccountError, UsersFileError, create_user, load_users
 
     settings = _settings(ctx)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
     try:
-        add_user(settings.users_path, name, password, role)
-    except (ValueError, UsersFileError) as exc:
+        existing = load_users(settings.users_path)
+    except UsersFileError as exc:
         raise UserError(str(exc)) from exc
-    err.print(f"{name} ({role}) saved in {settings.users_path}")
+    if name in existing:
+        raise UserError(f"user '{name}' already exists: change a password with `guideqa users passwd {name}`")
+    acting = None
+    if existing:
+        if not user_name:
+            raise UserError("users exist already: adding one needs an editor (--user EDITOR or GUIDEQA_USER)")
+        acting = _acting_user(ctx, user_name)
+    password = _new_password(password_stdin)
+    try:
+        create_user(settings, acting, name, password, role)
+    except (ValueError, UsersFileError, AccountError, PermissionError) as exc:
+        raise UserError(str(exc)) from exc
+    err.print(f"{escape(name)} ({role}) saved in {settings.users_path}", highlight=False)
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read from standard input: the current password then the new one (one per line), or only the new "
+    "one with --user EDITOR.",
+)
+@_user_option
+@click.pass_context
+def users_passwd(ctx: click.Context, name: str, password_stdin: bool, user_name: str | None) -> None:
+    """Change a password: give the current one, or act as an editor (--user EDITOR)."""
+    from editorial.users import AccountError, LoginRefused, UsersFileError, change_password
+
+    settings = _settings(ctx)
+    acting = _acting_user(ctx, user_name) if user_name else None
+    if acting is not None and not acting.is_editor and acting.name != name:
+        raise UserError(f"user '{acting.name}' is not an editor: only an editor changes another user's password")
+    old = None
+    if acting is None or not acting.is_editor:
+        if password_stdin:
+            old = sys.stdin.readline().rstrip("\n")
+        else:
+            old = str(click.prompt(f"current password for {name}", hide_input=True, err=True))
+    new = _new_password(password_stdin, "new password")
+    try:
+        change_password(settings, name, new, old_password=old, acting=acting if acting and acting.is_editor else None)
+    except (ValueError, UsersFileError, AccountError, PermissionError, LoginRefused) as exc:
+        raise UserError(str(exc)) from exc
+    err.print(f"password of {escape(name)} changed", highlight=False)
 
 
 @users.command("list")
@@ -432,7 +518,94 @@ def users_list(ctx: click.Context) -> None:
     from editorial.users import load_users
 
     for user in load_users(_settings(ctx).users_path).values():
-        click.echo(f"{user.name}\t{user.role}")
+        echo(f"{user.name}\t{user.role}")
+
+
+# ---------------------------------------------------------------------- tokens
+@cli.group()
+def tokens() -> None:
+    """Bearer tokens of the HTTP API's clients (SHA-256 hashes in GUIDEQA_TOKENS_FILE, default <home>/tokens.json)."""
+
+
+@tokens.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["physician", "editor"]), required=True)
+@click.pass_context
+def tokens_add(ctx: click.Context, name: str, role: str) -> None:
+    """Create (or replace) client NAME's token and print it, alone on stdout, this once; only its hash is kept."""
+    from editorial.tokens import TokensFileError, add_token
+
+    settings = _settings(ctx)
+    try:
+        token = add_token(settings.tokens_path, name, role)
+    except (ValueError, TokensFileError, OSError) as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(token)
+    err.print(f"token for {name} ({role}) saved as a hash in {settings.tokens_path}; it is not shown again")
+
+
+@tokens.command("revoke")
+@click.argument("name")
+@click.pass_context
+def tokens_revoke(ctx: click.Context, name: str) -> None:
+    """Delete client NAME's token: a running server refuses it from its next request."""
+    from editorial.tokens import TokensFileError, revoke_token
+
+    settings = _settings(ctx)
+    try:
+        found = revoke_token(settings.tokens_path, name)
+    except (TokensFileError, OSError) as exc:
+        raise UserError(str(exc)) from exc
+    if not found:
+        raise UserError(f"no token named '{name}' in {settings.tokens_path}")
+    err.print(f"revoked the token of {name}")
+
+
+@tokens.command("list")
+@click.pass_context
+def tokens_list(ctx: click.Context) -> None:
+    """Clients with a token, their role and when it was made (never the hashes)."""
+    from editorial.tokens import TokensFileError, list_tokens
+
+    try:
+        found = list_tokens(_settings(ctx).tokens_path)
+    except TokensFileError as exc:
+        raise UserError(str(exc)) from exc
+    for info in found:
+        click.echo(f"{info.name}\t{info.role}\t{info.created}")
+
+
+# ----------------------------------------------------------------------- serve
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the HTTP API and the CDS Hooks services (uvicorn); every request needs a bearer token.
+
+    Each worker loads the index and the embedding model once; with GUIDEQA_CHROMA_URL they share a
+    Chroma server. Rate limits are per worker."""
+    import uvicorn
+
+    settings = _settings(ctx)
+    if ctx.obj.get("home") is not None:
+        os.environ["GUIDEQA_HOME"] = str(settings.home)  # the workers build their settings from the environment
+    if not settings.tokens_path.exists():
+        err.print(
+            f"[yellow]no API tokens in {settings.tokens_path}[/]: every request will get 401; "
+            "create one with `guideqa tokens add NAME --role physician`"
+        )
+    err.print(f"GuideQA API on http://{host}:{port} (data {settings.home}; Ctrl-C stops it)")
+    uvicorn.run(
+        "api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # the API logs one line per request itself, without query strings
+        log_level="info",
+    )
 
 
 # ------------------------------------------------------------------------- ask
@@ -464,9 +637,9 @@ def ask(ctx: click.Context, question: str, as_json: bool, engine: str | None, hi
     except (QuestionError, NoIndexError, UnknownEngineError) as exc:
         raise UserError(str(exc)) from exc
     if as_json:
-        click.echo(answer.model_dump_json(indent=2))
+        echo_json(answer.model_dump_json(indent=2))
     else:
-        render_answer(answer, Console())
+        render_answer(answer, SafeConsole())
 
 
 # -------------------------------------------------------------------- feedback
@@ -504,12 +677,12 @@ def feedback_list(ctx: click.Context, only_down: bool, only_up: bool, limit: int
             str(r.id),
             r.created_at,
             "👍" if r.rating > 0 else "👎",
-            r.question[:90],
-            r.determination,
-            ", ".join(r.cited),
-            r.comment[:120],
+            escape(r.question[:90]),
+            escape(r.determination),
+            escape(", ".join(r.cited)),
+            escape(r.comment[:120]),
         )
-    Console().print(table)
+    SafeConsole().print(table)
 
 
 # ------------------------------------------------------------------------ eval
@@ -567,7 +740,7 @@ def eval_run(
     except (EvalsetError, UnknownEngineError, DocumentError) as exc:
         raise UserError(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        echo_json(json.dumps(report, indent=2))
     else:
         from evals.report import summary_lines
 
@@ -591,9 +764,9 @@ def eval_compare(run_a: Path, run_b: Path, as_json: bool) -> None:
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        echo_json(json.dumps(result, indent=2))
     else:
-        render_comparison(result, Console())
+        render_comparison(result, SafeConsole())
 
 
 def main() -> None:

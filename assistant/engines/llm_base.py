@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -63,6 +64,58 @@ from core.rules import CompiledRule
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+REDACTED = "[redacted]"
+_SECRETS: set[str] = set()
+
+
+def _install_log_redaction() -> None:
+    """Every log record of the process, from any library, has the registered secrets replaced (once)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "guideqa_redacts", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if _SECRETS:
+            try:
+                message = record.getMessage()
+            except Exception:
+                return record
+            if any(s in message for s in _SECRETS):
+                for secret in _SECRETS:
+                    message = message.replace(secret, REDACTED)
+                record.msg, record.args = message, None
+        return record
+
+    factory.guideqa_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+def redactor(secrets: list[str]) -> Callable[[str], str]:
+    """A function that replaces each secret (an API key) in a text; the secrets are also kept out of logs.
+
+    Secrets shorter than 8 characters are not registered: replacing them would mangle ordinary text.
+    """
+    kept = [s for s in secrets if s and len(s) >= 8]
+    if kept:
+        _SECRETS.update(kept)
+        _install_log_redaction()
+
+    def redact(text: str) -> str:
+        for secret in kept:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    return redact
+
+
+def redact_all(text: str) -> str:
+    """The text with every secret any engine of this process registered replaced."""
+    for secret in _SECRETS:
+        text = text.replace(secret, REDACTED)
+    return text
 
 
 class LLMError(RuntimeError):
@@ -276,6 +329,7 @@ class LLMEngine:
         return answer
 
     def _fallback(self, offline: Answer, reason: str, attempts: int, started: float) -> Answer:
+        reason = redact_all(reason)  # the fallback note is shown to the user and stored with feedback
         log.warning("%s fell back to the offline engine: %s", self.name, reason)
         timings = {
             **offline.timings,

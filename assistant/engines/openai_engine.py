@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from assistant.engines.errors import EngineConfigError
-from assistant.engines.llm_base import LLMEngine, LLMError
+from assistant.engines.llm_base import LLMEngine, LLMError, redactor
 from assistant.engines.prompt import Message
 from core.settings import Settings
 
@@ -45,6 +45,8 @@ class OpenAIChatClient:
             raise EngineConfigError("the openai engine needs the 'openai' package: run `make setup`") from exc
         self._openai = openai
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+        # A server may echo the key back (a 401 that quotes it): every error and log line loses it.
+        self._redact = redactor([key] if settings.llm_api_key else [])
         self.client = openai.OpenAI(
             base_url=settings.llm_base_url,
             api_key=key,  # local servers ignore it; the client refuses an empty one
@@ -73,11 +75,11 @@ class OpenAIChatClient:
                 )
             except openai.APIStatusError as exc:
                 if not _refuses_format(exc, openai):
-                    raise LLMError(f"{type(exc).__name__}: {exc}") from exc
-                refused.append(f"{mode}: {exc}")
+                    raise LLMError(self._redact(f"{type(exc).__name__}: {exc}")) from None
+                refused.append(self._redact(f"{mode}: {exc}"))
                 continue  # perhaps this server does not take this format: try the next one
             except openai.APIError as exc:  # connection, timeout, 5xx, auth (after the client's retries)
-                raise LLMError(f"{type(exc).__name__}: {exc}") from exc
+                raise LLMError(self._redact(f"{type(exc).__name__}: {exc}")) from None
             if i:  # remember the first format this server accepted (only once one has worked)
                 self.modes = self.modes[i:]
             if not response.choices or not response.choices[0].message.content:

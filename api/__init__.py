@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): answers, documents, editor actions and CDS Hooks services (``guideqa serve``)."""
