@@ -15,14 +15,14 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from editorial.users import Role, User
+from core.private import write_private
+from editorial.users import Role, User, read_records
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
@@ -36,26 +36,12 @@ def token_hash(token: str) -> str:
 
 
 def _read(path: Path) -> dict[str, dict[str, str]]:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TokensFileError(f"{path}: not a readable tokens file ({exc})") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise TokensFileError(f"{path}: expected {{name: {{role, sha256, created}}}}")
-    return data
+    return read_records(path, TokensFileError, "tokens", "role, sha256, created")
 
 
 def _write(path: Path, data: dict[str, dict[str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    # Created 0600 from the start: the hashes are never readable by others, not even for a moment.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(data, indent=2, sort_keys=True))
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    # 0600 from the moment the file exists: the hashes are never readable by others, not even for a moment.
+    write_private(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def add_token(path: Path, name: str, role: str) -> str:

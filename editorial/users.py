@@ -76,20 +76,23 @@ def require_editor(user: User | None) -> User:
     return user
 
 
-def _read(path: Path) -> dict[str, dict[str, str]]:
+def read_records(
+    path: Path, error: type[ValueError] = UsersFileError, what: str = "users", shape: str = "role, password_hash"
+) -> dict[str, dict[str, str]]:
+    """A ``{name: {field: value}}`` JSON file (users, API tokens); missing is empty, malformed raises ``error``."""
     if not path.exists():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UsersFileError(f"{path}: not a readable users file ({exc})") from exc
+        raise error(f"{path}: not a readable {what} file ({exc})") from exc
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise UsersFileError(f"{path}: expected {{name: {{role, password_hash}}}}")
+        raise error(f"{path}: expected {{name: {{{shape}}}}}")
     return data
 
 
 def load_users(path: Path) -> dict[str, User]:
-    return {name: User(name, str(entry.get("role", ""))) for name, entry in _read(path).items()}
+    return {name: User(name, str(entry.get("role", ""))) for name, entry in read_records(path).items()}
 
 
 @lru_cache(maxsize=1)
@@ -103,7 +106,7 @@ def verify(path: Path, name: str, password: str) -> User | None:
 
     Takes the same time either way: an unknown name is checked against a dummy hash.
     """
-    entry = _read(path).get(name)
+    entry = read_records(path).get(name)
     stored = str(entry.get("password_hash", "")).encode() if entry else _dummy_hash()
     try:
         ok = bcrypt.checkpw((password or "").encode("utf-8", errors="replace"), stored)
@@ -140,7 +143,7 @@ def add_user(path: Path, name: str, password: str, role: str) -> User:
     if role not in {r.value for r in Role}:
         raise ValueError(f"role '{role}': choose {', '.join(r.value for r in Role)}")
     _check_password(password)
-    data = _read(path)
+    data = read_records(path)
     if name in data:
         raise AccountError(f"user '{name}' already exists: change a password with `guideqa users passwd {name}`")
     data[name] = {"role": role, "password_hash": _hash(password)}
@@ -178,7 +181,7 @@ def change_password(
 ) -> None:
     """Set a new password: with the user's current one, or by a verified editor; audited."""
     path = settings.users_path
-    data = _read(path)
+    data = read_records(path)
     if acting is not None and acting.is_editor:
         actor = acting.name
     elif old_password is not None:

@@ -224,36 +224,17 @@ class LLMEngine:
             request.question.text, sources, audience=request.audience, max_chars=self.settings.llm_source_chars
         )
         schema = draft_schema(len(sources))
-        problems: list[str] = []
-        attempts = 0
-        llm_started = time.perf_counter()
-        for attempt in range(self.settings.llm_retries + 1):
-            attempts = attempt + 1
-            try:
-                raw = self.client.complete(messages, schema, schema_name="answer_draft")
-            except LLMError as exc:
-                return self._fallback(offline, f"the model could not be reached: {exc}", attempts, started)
+
+        def accept(raw: str) -> tuple[Answer | None, list[str]]:
             draft, problems = parse_draft(raw)
             if draft is not None:
                 problems = check_draft(draft, by_number)
-            if draft is not None and not problems:
-                answer = self._build(request, draft, sources, offline)
-                if answer is not None:
-                    answer.timings.update(
-                        {
-                            **{k: v for k, v in offline.timings.items() if k == "retrieve_ms"},
-                            "llm_ms": round((time.perf_counter() - llm_started) * 1000, 2),
-                            "llm_attempts": float(attempts),
-                            "decide_ms": round((time.perf_counter() - started) * 1000, 2),
-                        }
-                    )
-                    return answer
-                problems = ["the answer did not validate against its sources"]
-            log.info("%s attempt %d rejected: %s", self.name, attempts, problems)
-            messages = [*messages, {"role": "assistant", "content": raw}, correction_message(problems)]
-        return self._fallback(
-            offline, f"no valid answer after {attempts} attempts (last problem: {problems[0]})", attempts, started
-        )
+            if draft is None or problems:
+                return None, problems
+            answer = self._build(request, draft, sources, offline)
+            return answer, [] if answer is not None else ["the answer did not validate against its sources"]
+
+        return self._ask_structured(messages, schema, "answer_draft", accept, "answer", offline, started)
 
     def _judge_criteria(
         self,
@@ -267,41 +248,63 @@ class LLMEngine:
         judged = judged_criteria(decision)
         question = request.question.text
         messages = criteria_messages([question], criteria_payload(judged))
+
+        def accept(raw: str) -> tuple[Answer | None, list[str]]:
+            reply, problems = parse_judgements(raw)
+            if reply is not None:
+                problems = check_judgements(reply, len(judged), question)
+            if reply is None or problems:
+                return None, problems
+            judged_decision = apply_judgements(decision, judged, reply)
+            draft = Draft(request.corpus, question, self.name, request.audience)
+            answer = build_answer(draft, judged_decision, rules, request, {})
+            return answer, [] if answer is not None else ["the judged criteria could not be cited"]
+
         schema = criteria_schema(len(judged))
+        return self._ask_structured(
+            messages, schema, "criteria_judgements", accept, "criteria judgement", offline, started
+        )
+
+    def _ask_structured(
+        self,
+        messages: list[Message],
+        schema: dict[str, Any],
+        schema_name: str,
+        accept: Callable[[str], tuple[Answer | None, list[str]]],
+        what: str,
+        offline: Answer,
+        started: float,
+    ) -> Answer:
+        """Ask for a schema-bound reply until ``accept`` turns one into an answer, or fall back.
+
+        ``accept`` returns the answer, or the problems that go back to the model as a correction;
+        one loop for the free-form draft and for the criteria judgements keeps their retry, timing
+        and fallback behaviour the same.
+        """
         problems: list[str] = []
         attempts = 0
         llm_started = time.perf_counter()
         for attempt in range(self.settings.llm_retries + 1):
             attempts = attempt + 1
             try:
-                raw = self.client.complete(messages, schema, schema_name="criteria_judgements")
+                raw = self.client.complete(messages, schema, schema_name=schema_name)
             except LLMError as exc:
                 return self._fallback(offline, f"the model could not be reached: {exc}", attempts, started)
-            reply, problems = parse_judgements(raw)
-            if reply is not None:
-                problems = check_judgements(reply, len(judged), question)
-            if reply is not None and not problems:
-                judged_decision = apply_judgements(decision, judged, reply)
-                draft = Draft(request.corpus, question, self.name, request.audience)
-                answer = build_answer(draft, judged_decision, rules, request, {})
-                if answer is not None:
-                    answer.timings.update(
-                        {
-                            **{k: v for k, v in offline.timings.items() if k == "retrieve_ms"},
-                            "llm_ms": round((time.perf_counter() - llm_started) * 1000, 2),
-                            "llm_attempts": float(attempts),
-                            "decide_ms": round((time.perf_counter() - started) * 1000, 2),
-                        }
-                    )
-                    return answer
-                problems = ["the judged criteria could not be cited"]
-            log.info("%s criteria attempt %d rejected: %s", self.name, attempts, problems)
+            answer, problems = accept(raw)
+            if answer is not None:
+                answer.timings.update(
+                    {
+                        **{k: v for k, v in offline.timings.items() if k == "retrieve_ms"},
+                        "llm_ms": round((time.perf_counter() - llm_started) * 1000, 2),
+                        "llm_attempts": float(attempts),
+                        "decide_ms": round((time.perf_counter() - started) * 1000, 2),
+                    }
+                )
+                return answer
+            log.info("%s %s attempt %d rejected: %s", self.name, what, attempts, problems)
             messages = [*messages, {"role": "assistant", "content": raw}, correction_message(problems)]
         return self._fallback(
-            offline,
-            f"no valid criteria judgement after {attempts} attempts (last problem: {problems[0]})",
-            attempts,
-            started,
+            offline, f"no valid {what} after {attempts} attempts (last problem: {problems[0]})", attempts, started
         )
 
     def _build(self, request: EngineRequest, d: AnswerDraft, sources: list[Source], offline: Answer) -> Answer | None:
