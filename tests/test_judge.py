@@ -103,6 +103,17 @@ def test_failed_care_needs_the_duration() -> None:
     )
 
 
+def test_a_negated_course_with_a_length_is_unknown_either_way() -> None:
+    """ "did not lose weight in a 12-month program": the negation may be the outcome's, not the course's."""
+    course = [Treatment("physical_therapy", NOT_TRIED, 12.0, "12-month program")]
+    for want in ("failed", "tried", "not_tried"):
+        cond = Cond(op="treatment", concepts=["conservative_care"], want=want)
+        assert Judge(facts(treatments=course), ASK).judge(rule(cond)).status == UNKNOWN, want
+    plain = [Treatment("physical_therapy", NOT_TRIED, None, "no PT")]
+    cond = Cond(op="treatment", concepts=["conservative_care"], want="not_tried")
+    assert Judge(facts(treatments=plain), ASK).judge(rule(cond)).status == MET
+
+
 def test_measures_and_bounds() -> None:
     cond = Cond(op="measure", measure="bmi", cmp="ge", value=35)
     assert Judge(facts(measures=[Measure("bmi", 34.8, "BMI 34.8")]), ASK).judge(rule(cond)).status == NOT_MET

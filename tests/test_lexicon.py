@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from core.lexicon import load_lexicon
@@ -14,7 +19,8 @@ LEXICON = load_lexicon()
 def test_every_source_has_a_title_and_an_address() -> None:
     for sid, source in LEXICON.sources.items():
         assert source.get("title"), sid
-        assert str(source.get("url", "")).startswith("http"), sid
+        # `local: true` marks this project's own ids (the corpus text, GuideQA's design choices)
+        assert source.get("local") or str(source.get("url", "")).startswith("http"), sid
 
 
 @pytest.mark.parametrize("concept", sorted(LEXICON.concepts), ids=str)
@@ -45,6 +51,47 @@ def test_guarded_abbreviations_expand_only_in_their_context() -> None:
 def test_modifier_and_context_rules_name_their_sources() -> None:
     assert all(r["src"] in LEXICON.sources for r in LEXICON.context_rules)
     assert set(LEXICON.modifiers) >= {"sequence", "intent", "technique", "guidance", "approach", "laterality"}
+
+
+def _shipped_context_literals() -> set[str]:
+    spec = importlib.util.find_spec("medspacy")
+    assert spec is not None and spec.origin
+    rules_file = Path(spec.origin).parents[1] / "resources" / "en" / "context_rules.json"
+    if not rules_file.exists():
+        pytest.skip("medspaCy's default ConText rules are not installed as resources/en/context_rules.json")
+    return {r["literal"].lower() for r in json.loads(rules_file.read_text(encoding="utf-8"))["context_rules"]}
+
+
+def test_context_rules_cited_to_medspacy_are_shipped_medspacy_literals() -> None:
+    shipped = _shipped_context_literals()
+    cited = [r for r in LEXICON.context_rules if r["src"] == "medspacy"]
+    assert cited
+    for rule in cited:
+        assert rule["literal"].lower() in shipped, rule["literal"]
+
+
+def test_context_rules_cited_to_the_corpus_occur_in_the_named_document() -> None:
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    cited = [r for r in LEXICON.context_rules if r["src"] == "corpus-text"]
+    assert cited
+    for rule in cited:
+        doc = corpus / f"{rule.get('doc')}.md"
+        assert doc.is_file(), (rule["literal"], rule.get("doc"))
+        text = " ".join(doc.read_text(encoding="utf-8").lower().split())
+        literal = " ".join(rule["literal"].lower().split())
+        assert re.search(rf"(?<!\w){re.escape(literal)}(?!\w)", text), (rule["literal"], rule.get("doc"))
+
+
+def test_only_corpus_text_rules_name_a_document_and_list_sources_have_an_address() -> None:
+    for rule in LEXICON.context_rules:
+        source = LEXICON.sources[rule["src"]]
+        assert ("doc" in rule) == (rule["src"] == "corpus-text"), rule["literal"]
+        if not source.get("local"):
+            assert str(source.get("url", "")).startswith("http"), rule["src"]
+
+
+def test_no_context_rule_was_fitted_to_one_question() -> None:
+    assert "did not lose weight" not in {r["literal"] for r in LEXICON.context_rules}
 
 
 def test_elided_head_nouns_are_spelled_out() -> None:

@@ -243,6 +243,15 @@ class Judge:
         tried = [t for t in matching if t.status != NOT_TRIED]
         failed = [t for t in matching if t.status == FAILED]
         not_tried = [t for t in matching if t.status == NOT_TRIED]
+        # A negated course with a stated length ("did not lose weight in a 12-month program", "has not
+        # completed 6 weeks of PT") speaks of a course that was, at least in part, undertaken: the
+        # negation may belong to its outcome, not to the course, so it settles neither side.
+        ambiguous = [t for t in not_tried if t.months is not None]
+        if ambiguous and not tried and len(ambiguous) == len(not_tried):
+            return _unknown(
+                f"{ambiguous[0].text}: the question gives the course a length but negates it, "
+                "so whether it was tried is not settled"
+            )
         threshold = f" for {CMP[c.months_cmp or 'ge']} {months_text(c.months)}" if c.months is not None else ""
         if c.want == "not_tried":
             if tried:
