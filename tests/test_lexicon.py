@@ -82,6 +82,16 @@ def test_context_rules_cited_to_the_corpus_occur_in_the_named_document() -> None
         assert re.search(rf"(?<!\w){re.escape(literal)}(?!\w)", text), (rule["literal"], rule.get("doc"))
 
 
+def test_context_rules_cited_to_a_quoted_source_occur_in_its_quote() -> None:
+    # a source with a `quote` holds the sentence of the public page where the rule's literal is used
+    cited = [r for r in LEXICON.context_rules if LEXICON.sources[r["src"]].get("quote")]
+    assert cited
+    for rule in cited:
+        quote = " ".join(str(LEXICON.sources[rule["src"]]["quote"]).lower().split())
+        literal = " ".join(rule["literal"].lower().split())
+        assert re.search(rf"(?<!\w){re.escape(literal)}(?!\w)", quote), (rule["literal"], rule["src"])
+
+
 def test_only_corpus_text_rules_name_a_document_and_list_sources_have_an_address() -> None:
     for rule in LEXICON.context_rules:
         source = LEXICON.sources[rule["src"]]
