@@ -27,7 +27,7 @@ from api.cds_question import order_questions
 from assistant.service import Assistant
 from core.settings import Settings
 from tests.conftest import FIXTURES, ROOT, SEED_QUESTION
-from tests.servers import free_port, stop
+from tests.servers import chroma_server, free_port, stop
 
 CDS = FIXTURES / "cds"
 pytestmark = pytest.mark.slow
@@ -517,45 +517,25 @@ def test_serve_answers_from_a_chroma_server_as_in_process(tmp_path: Path):
     from core.records import Status
     from ingest.pipeline import ingest_paths
     from store.store import Store
-    from store.vector_store import chroma_client
     from tests.conftest import FIXTURE_CORPUS
 
-    chroma = Path(sys.executable).with_name("chroma")
-    port = free_port()
-    log = tmp_path / "chroma.log"
-    with log.open("w") as out:
-        chroma_proc = subprocess.Popen(
-            [str(chroma), "run", "--path", str(tmp_path / "chroma-data"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     server = None
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                chroma_client(Path("unused"), url).heartbeat()
-                break
-            except Exception:
-                if chroma_proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma run did not come up:\n{log.read_text()[-2000:]}")
-                time.sleep(0.3)
-        settings = Settings(home=tmp_path / "home", chroma_url=url, collection="api_on_chroma_server")
-        store = Store(settings)
-        assert not ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved).failed
-        store.close()
-        tokens = {"physician": _add_token(settings.home, "ehr", "physician")}
-        env = {"GUIDEQA_CHROMA_URL": url, "GUIDEQA_COLLECTION": "api_on_chroma_server"}
-        server = _start(settings.home, tmp_path / "server.log", tokens, env, ready=True)
-        assert not settings.chroma_dir.exists(), "the server must not open an embedded Chroma"
-        question = "Is CPT 29881 indicated for a patient with knee osteoarthritis without mechanical symptoms?"
-        with server.client() as client:
-            response = client.post("/v1/answers", json={"question": question})
-        assert response.status_code == 200, response.text
-        expected = Assistant(settings).ask(question).model_dump(mode="json")
-        assert _comparable(response.json()) == _comparable(expected)
-    finally:
-        if server is not None:
-            stop(server.proc)
-        stop(chroma_proc)
+    with chroma_server(tmp_path / "chroma-data", tmp_path / "chroma.log") as url:
+        try:
+            settings = Settings(home=tmp_path / "home", chroma_url=url, collection="api_on_chroma_server")
+            store = Store(settings)
+            assert not ingest_paths(store, [FIXTURE_CORPUS], status=Status.approved).failed
+            store.close()
+            tokens = {"physician": _add_token(settings.home, "ehr", "physician")}
+            env = {"GUIDEQA_CHROMA_URL": url, "GUIDEQA_COLLECTION": "api_on_chroma_server"}
+            server = _start(settings.home, tmp_path / "server.log", tokens, env, ready=True)
+            assert not settings.chroma_dir.exists(), "the server must not open an embedded Chroma"
+            question = "Is CPT 29881 indicated for a patient with knee osteoarthritis without mechanical symptoms?"
+            with server.client() as client:
+                response = client.post("/v1/answers", json={"question": question})
+            assert response.status_code == 200, response.text
+            expected = Assistant(settings).ask(question).model_dump(mode="json")
+            assert _comparable(response.json()) == _comparable(expected)
+        finally:
+            if server is not None:
+                stop(server.proc)

@@ -8,9 +8,6 @@ other's ingests (BM25 and statuses reload when the manifest says they changed).
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,9 +20,8 @@ from ingest.pipeline import ingest_paths
 from store.store import Store
 from store.vector_store import ChromaServerError, chroma_client
 from tests.conftest import FIXTURE_CORPUS
-from tests.servers import free_port, stop
+from tests.servers import chroma_server, free_port
 
-CHROMA = Path(sys.executable).with_name("chroma")
 QUESTIONS = (
     "Is CT head without contrast appropriate for sudden severe thunderclap headache with suspected subarachnoid"
     " hemorrhage?",
@@ -36,31 +32,9 @@ QUESTIONS = (
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMA.exists():
-        pytest.fail(f"{CHROMA} is missing: chromadb ships the `chroma` server CLI (make setup installs it)")
-    port = free_port()
-    log = tmp_path_factory.mktemp("chroma-log") / "server.log"
-    with log.open("w") as out:
-        data = tmp_path_factory.mktemp("chroma-server")
-        proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                chroma_client(Path("unused"), url).heartbeat()
-                break
-            except Exception:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma run did not come up on {url}:\n{log.read_text()[-2000:]}")
-                time.sleep(0.3)
+    data = tmp_path_factory.mktemp("chroma-server")
+    with chroma_server(data, tmp_path_factory.mktemp("chroma-log") / "server.log") as url:
         yield url
-    finally:
-        stop(proc)
 
 
 def _comparable(answer_json: dict) -> dict:
