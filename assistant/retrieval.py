@@ -85,7 +85,7 @@ def retrieve(store: Store, question: ParsedQuestion) -> Retrieval:
     context_job = _EMBED_POOL.submit(embedder.embed, [context_text]) if context_text != text else None
     vector = embedder.embed([text])[0]
     dense = store.vectors.query(vector, settings.dense_k, status="approved")
-    sparse = store.bm25.search(terms(text), settings.bm25_k, allowed=store.approved_mask())
+    sparse = store.keywords.search(terms(text), settings.bm25_k)
     context_vector = context_job.result()[0] if context_job is not None else vector
 
     fused: dict[str, float] = {}

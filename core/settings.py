@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # --- data directory and storage backends ---
     home: Path = Field(
         default=Path(".guideqa"),
-        description="Data directory holding Chroma, the BM25 index and the SQLite manifest.",
+        description="Data directory holding Chroma and the SQLite manifest (with its keyword index).",
     )
     embedder: str = Field(
         default="minilm",
@@ -183,10 +183,6 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.home / "chroma"
-
-    @property
-    def bm25_dir(self) -> Path:
-        return self.home / "bm25"
 
     @property
     def manifest_path(self) -> Path:

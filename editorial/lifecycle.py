@@ -23,7 +23,7 @@ from editorial.users import User, require_editor
 from ingest.documents import Limits, load_document
 from ingest.pipeline import index_revision
 from store.lock import write_lock
-from store.store import Store, rebuild_bm25, reconcile, remove_document, sync_vectors
+from store.store import Store, reconcile, remove_document, sync_vectors
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -142,7 +142,6 @@ def add_document(
             )
             superseded = head.rev
         embedded = index_revision(store, doc, rev, actor=actor.name, note=note or f"added from {Path(path).name}")
-        rebuild_bm25(store)
         return AddResult(doc_id, rev, Status.submitted.value, True, embedded, superseded)
 
 
@@ -152,4 +151,3 @@ def delete_document(store: Store, user: User | None, doc_id: str, note: str = ""
     with write_lock(store.settings):
         _record(store, doc_id)
         remove_document(store, doc_id, actor=actor.name, note=note)
-        rebuild_bm25(store)

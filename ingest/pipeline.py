@@ -38,7 +38,7 @@ from ingest.evidence import extract_rating_rows
 from ingest.parsing import parse_body
 from ingest.statements import code_facts, compile_document
 from store.lock import write_lock
-from store.store import Store, chunk_metadata, rebuild_bm25, reconcile, remove_document, sync_vectors
+from store.store import Store, chunk_metadata, reconcile, remove_document, sync_vectors
 
 Progress = Callable[[str, str], None]  # (event, doc_id or path)
 
@@ -320,7 +320,5 @@ def _ingest_paths(
 
     report.orphans_deleted += reconcile(store)
     store.manifest.set_info("ingest_version", INGEST_VERSION)
-    if report.changed or not store.settings.bm25_dir.exists():
-        rebuild_bm25(store)
     report.seconds = time.perf_counter() - started
     return report

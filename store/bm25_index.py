@@ -1,4 +1,5 @@
-"""A persisted BM25 index over the same chunks as the vector store.
+"""The bm25s index GuideQA used before the FTS5 keyword index (:mod:`store.manifest`): now only the
+reference ``tests/test_keyword_index.py`` checks the FTS5 ranking against. Nothing serves from it.
 
 Terms come from :func:`core.textnorm.terms`, so "A/P w/ and w/o" in a question meets "abdomen and
 pelvis without and with contrast" in a table row. The index is rebuilt from the manifest's stored

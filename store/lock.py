@@ -1,7 +1,7 @@
 """One writer at a time per data directory: ingests and editor actions take an exclusive file lock.
 
-Chroma, the BM25 files and the manifest are written in a fixed order that is crash-safe for one
-writer; two writers interleaving could still swap a BM25 index built from a stale manifest. So a
+Chroma and the manifest (with its keyword index) are written in a fixed order that is crash-safe
+for one writer; two writers interleaving could still flip Chroma statuses out of order. So a
 second writer waits up to ``settings.lock_timeout_s`` and then fails with a message that says
 who to wait for. The lock is an OS lock (``filelock``), released by the kernel when a process
 dies, so a killed ingest never leaves a stale lock behind.

@@ -20,6 +20,14 @@ lifecycle action replays (see :func:`store.store.sync_vectors`).
 Migration. A schema-1 manifest (one row per document, no revisions) is upgraded in place the
 first time it is opened: every document becomes revision 1 with its status, every chunk keeps
 its id (so its Chroma vector is reused, never re-embedded), and the audit log starts empty.
+Schema 4 adds the keyword index; an older manifest fills it from its stored chunk terms on opening.
+
+Keyword index. ``keyword_index`` (SQLite FTS5, ranked by its built-in ``bm25()``) holds the terms
+of the served chunks only, one FTS row per chunk, and ``keyword_rows`` maps each FTS rowid to its
+chunk and document. Every statement that can move ``served_rev`` (:meth:`Manifest.put_revision`,
+:meth:`Manifest.set_status`, :meth:`Manifest.delete_document`) re-indexes that one document in
+the same transaction, so an approval costs O(document), and the index can never disagree with
+the revisions after a crash: both commit or neither does.
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ from core.records import (
 )
 from core.rules import CodeFact, CompiledRule
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -98,6 +106,10 @@ CREATE INDEX IF NOT EXISTS rule_services_service ON rule_services(service);
 CREATE INDEX IF NOT EXISTS code_facts_code ON code_facts(code);
 CREATE INDEX IF NOT EXISTS doc_codes_code ON doc_codes(code);
 CREATE INDEX IF NOT EXISTS audit_doc ON audit(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS keyword_index
+    USING fts5(terms, tokenize="unicode61 remove_diacritics 0 tokenchars '.'");
+CREATE TABLE IF NOT EXISTS keyword_rows (id INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS keyword_rows_doc ON keyword_rows(doc_id);
 """
 
 # Schema 1 -> 2, one transaction. Chunk ids are kept, so Chroma's vectors stay valid as they are.
@@ -160,6 +172,7 @@ class Manifest:
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self.keyword_rows_written = 0  # keyword index rows deleted or inserted by this connection
         self._migrate()
 
     def _migrate(self) -> None:
@@ -185,7 +198,8 @@ class Manifest:
                 if statement.strip():
                     db.execute(statement)
             db.execute("INSERT OR REPLACE INTO info VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            if version in ("1", "2"):
+            if version in ("1", "2", "3"):
+                self._fill_keywords(db)  # schema 3 -> 4: the keyword index, from the stored chunk terms
                 self._bump(db)
 
     def close(self) -> None:
@@ -414,11 +428,13 @@ class Manifest:
             from_status = previous[0] if previous else None
             if from_status != doc.meta.status.value:
                 self._audit(db, doc_id, rev, from_status, doc.meta.status.value, actor, note)
-            retired = self._apply_status(db, doc_id, rev, doc.meta.status.value, actor)
+            retired = self._apply_status(db, doc_id, rev, doc.meta.status.value, actor, stored=True)
             self._bump(db)
         return retired
 
-    def _apply_status(self, db: sqlite3.Connection, doc_id: str, rev: int, status: str, actor: str) -> list[int]:
+    def _apply_status(
+        self, db: sqlite3.Connection, doc_id: str, rev: int, status: str, actor: str, *, stored: bool = False
+    ) -> list[int]:
         """Keep ``served_rev`` in line with a revision's new status; returns revisions retired by it."""
         served = db.execute("SELECT served_rev FROM documents WHERE doc_id=?", (doc_id,)).fetchone()[0]
         retired: list[int] = []
@@ -433,7 +449,78 @@ class Manifest:
         if status == "retired":
             retired.append(rev)
         db.execute("INSERT OR IGNORE INTO pending_sync VALUES (?)", (doc_id,))
+        self._index_keywords(db, doc_id, stored_rev=rev if stored else None)
         return retired
+
+    # --------------------------------------------------------- keyword index
+    def _index_keywords(self, db: sqlite3.Connection, doc_id: str, *, stored_rev: int | None = None) -> None:
+        """Make one document's keyword rows those of its served revision (none when nothing is served).
+
+        Inside the caller's transaction; touches only that document's rows (counted in
+        ``keyword_rows_written``, which tests assert on), and none when the served chunks are
+        already the indexed ones, unless ``stored_rev`` (a revision just re-stored) is the served one.
+        """
+        indexed = {r[0] for r in db.execute("SELECT chunk_id FROM keyword_rows WHERE doc_id=?", (doc_id,))}
+        row = db.execute("SELECT served_rev FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        served_rev = row[0] if row else None
+        if stored_rev is None or stored_rev != served_rev:
+            served_ids = {
+                r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=? AND rev=?", (doc_id, served_rev))
+            }
+            if served_ids == indexed:
+                return
+        db.execute("DELETE FROM keyword_index WHERE rowid IN (SELECT id FROM keyword_rows WHERE doc_id=?)", (doc_id,))
+        db.execute("DELETE FROM keyword_rows WHERE doc_id=?", (doc_id,))
+        served = db.execute(
+            f"SELECT chunk_id, terms FROM chunks c WHERE doc_id=? AND rev = {_SERVED.format(t='c')} ORDER BY ordinal",
+            (doc_id,),
+        ).fetchall()
+        for chunk_id, chunk_terms in served:
+            cur = db.execute("INSERT INTO keyword_rows (chunk_id, doc_id) VALUES (?, ?)", (chunk_id, doc_id))
+            db.execute("INSERT INTO keyword_index (rowid, terms) VALUES (?, ?)", (cur.lastrowid, chunk_terms))
+        self.keyword_rows_written += len(indexed) + len(served)
+
+    def _fill_keywords(self, db: sqlite3.Connection) -> None:
+        """Index every served chunk from scratch (migration and repair): O(corpus), never on an editor's click."""
+        db.execute("DELETE FROM keyword_index")
+        db.execute("DELETE FROM keyword_rows")
+        db.execute(
+            "INSERT INTO keyword_rows (chunk_id, doc_id) SELECT chunk_id, doc_id FROM chunks c"
+            f" WHERE rev = {_SERVED.format(t='c')} ORDER BY doc_id, ordinal"
+        )
+        db.execute(
+            "INSERT INTO keyword_index (rowid, terms) SELECT k.id, c.terms FROM keyword_rows k"
+            " JOIN chunks c ON c.chunk_id = k.chunk_id"
+        )
+
+    def rebuild_keywords(self) -> None:
+        """Repair: re-index every served chunk in one transaction (see :func:`store.store.reconcile`)."""
+        with self._tx() as db:
+            db.execute("BEGIN IMMEDIATE")
+            self._fill_keywords(db)
+            self._bump(db)
+
+    def keyword_chunk_ids(self) -> dict[str, str]:
+        """chunk id -> doc id of every chunk in the keyword index (the served chunks)."""
+        return dict(self._db.execute("SELECT chunk_id, doc_id FROM keyword_rows ORDER BY id").fetchall())
+
+    def keyword_search(self, query_terms: list[str], k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the ``k`` best served chunks for these terms, best first.
+
+        Terms are :func:`core.textnorm.terms` output (``[a-z0-9.]``), each quoted as one FTS5 term
+        and OR-ed, so a repeated query term weighs twice, as it did in the bm25s index. FTS5's
+        ``bm25()`` is negative (lower is better); the score returned is its negation.
+        """
+        wanted = [t for t in query_terms if t and '"' not in t]
+        if not wanted or k <= 0:
+            return []
+        match = " OR ".join(f'"{t}"' for t in wanted)
+        rows = self._db.execute(
+            "SELECT k.chunk_id, -f.rank FROM (SELECT rowid, rank FROM keyword_index WHERE keyword_index MATCH ?"
+            " ORDER BY rank LIMIT ?) f JOIN keyword_rows k ON k.id = f.rowid ORDER BY f.rank, k.id",
+            (match, k),
+        ).fetchall()
+        return [(cid, float(score)) for cid, score in rows if score > 0]
 
     @staticmethod
     def _write_status(db: sqlite3.Connection, doc_id: str, rev: int, status: str) -> None:
@@ -486,6 +573,7 @@ class Manifest:
             db.execute("BEGIN IMMEDIATE")
             for table in ("documents", "revisions", *_EVIDENCE_TABLES, "pending_sync"):
                 db.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))
+            self._index_keywords(db, doc_id)  # nothing is served any more: drops the document's rows
             self._audit(db, doc_id, None, None, "deleted", actor, note)
             self._bump(db)
 

@@ -1,4 +1,4 @@
-"""The store: manifest, vector store, BM25 index and embedder of one data directory, opened together.
+"""The store: manifest (with its keyword index), vector store and embedder of one data directory, opened together.
 
 Backends are built here, in one place, from the settings; the ingest pipeline, the editorial
 lifecycle and retrieval receive a :class:`Store` and never construct a backend themselves (answer
@@ -7,26 +7,46 @@ engines never receive it: they read through :class:`assistant.corpus.CorpusReade
 The store also keeps itself consistent (the functions after :class:`Store`): the manifest is the
 truth, and :func:`sync_vectors` (one document's Chroma status after a manifest commit),
 :func:`reconcile` (pending syncs replayed, orphan vectors deleted, missing ones re-added),
-:func:`remove_document` and :func:`rebuild_bm25` bring the vector store and the BM25 index in line
-with it. The ingest pipeline and the editorial lifecycle call them; neither re-implements them.
+:func:`remove_document` bring the vector store in line with it. The keyword (BM25) index lives in
+the manifest itself (SQLite FTS5, see :mod:`store.manifest`) and is updated in the transaction of
+each revision swap; :func:`reconcile` only repairs it when it disagrees with the served chunks.
+The ingest pipeline and the editorial lifecycle call them; neither re-implements them.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
-
-import numpy as np
 
 from core.instructions import addresses_the_engine
 from core.records import DocumentMeta, Status
 from core.settings import Settings
-from store.bm25_index import BM25Index
 from store.embedders import Embedder, build_embedder
 from store.manifest import Manifest
 from store.vector_store import VectorStore, build_vector_store
 
-BM25_GENERATION = "bm25_generation"  # manifest info key: which saved BM25 index is current
+
+class KeywordIndex:
+    """The BM25 keyword index of the served chunks: a view of the manifest's FTS5 table.
+
+    Nothing is cached: every search reads the committed manifest, so a change made by another
+    process sharing the data directory is seen by the next question.
+    """
+
+    def __init__(self, manifest: Manifest) -> None:
+        self._manifest = manifest
+
+    def search(self, query_terms: list[str], k: int) -> list[tuple[str, float]]:
+        """(chunk id, score) best first, served chunks only."""
+        return self._manifest.keyword_search(query_terms, k)
+
+    @property
+    def ids(self) -> list[str]:
+        """Every chunk in the index (the served ones)."""
+        return list(self._manifest.keyword_chunk_ids())
+
+    def rebuild(self) -> None:
+        """Repair only: re-index every served chunk (O(corpus))."""
+        self._manifest.rebuild_keywords()
 
 
 class Store:
@@ -41,8 +61,7 @@ class Store:
         self.manifest = Manifest(settings.manifest_path)
         self._embedder = embedder
         self._vectors = vectors
-        self._bm25: BM25Index | None = None
-        self._status_mask: tuple[BM25Index, np.ndarray] | None = None
+        self.keywords = KeywordIndex(self.manifest)
         self._statuses: dict[str, str] | None = None
         self._engine_addressed: tuple[str, frozenset[str]] | None = None
         self._token: tuple[int, int] | None = None
@@ -72,42 +91,13 @@ class Store:
 
         Several GuideQA processes may share one data directory (and one Chroma server): the
         manifest's change token tells, in microseconds, whether anything was committed; only
-        then are the statuses re-read and the BM25 generation compared, and a newer BM25 index
-        is loaded on the next search.
+        then are the statuses re-read (the keyword index is in the manifest and never stale).
         """
         token = self.manifest.change_token()
         if token == self._token:
             return
         self._token = token
         self._statuses = None
-        self._status_mask = None
-        if self._bm25 is not None and self._bm25.generation != self.manifest.get_info(BM25_GENERATION):
-            self._bm25 = None
-
-    @property
-    def bm25(self) -> BM25Index:
-        self._sync()
-        if self._bm25 is None:
-            wanted = self.manifest.get_info(BM25_GENERATION)
-            index = BM25Index.load(self.settings.bm25_dir)
-            if index.generation != wanted:
-                # The saved index is not the one the manifest names (a writer is between saving and
-                # recording it, or the folder was not shared): rebuild from the manifest's terms.
-                index = BM25Index.build(*self.manifest.all_terms())
-                index.generation = wanted
-            self._bm25 = index
-        return self._bm25
-
-    def publish_bm25(self, index: BM25Index) -> None:
-        """Save a rebuilt BM25 index and record its generation, so every process sharing it reloads."""
-        index.generation = uuid.uuid4().hex
-        index.save(self.settings.bm25_dir)
-        self.manifest.set_info(BM25_GENERATION, index.generation)
-        self.set_bm25(index)
-
-    def set_bm25(self, index: BM25Index) -> None:
-        self._bm25 = index
-        self._status_mask = None
 
     def engine_addressed_docs(self) -> frozenset[str]:
         """Served documents holding text addressed to an answer engine ("ignore previous instructions...").
@@ -128,24 +118,10 @@ class Store:
             self._statuses = self.manifest.statuses()
         return self._statuses
 
-    def approved_mask(self) -> np.ndarray:
-        """0/1 mask over the BM25 ids: 1 where the chunk belongs to its document's served revision.
-
-        Rebuilt only when the manifest changed (:meth:`_sync`, microseconds per question), so an
-        approval by another process is seen by the next question.
-        """
-        index = self.bm25
-        if self._status_mask is None or self._status_mask[0] is not index:
-            served = self.manifest.served_chunk_ids()
-            mask = np.fromiter((1.0 if cid in served else 0.0 for cid in index.ids), dtype=np.float32)
-            self._status_mask = (index, mask)
-        return self._status_mask[1]
-
     def invalidate(self) -> None:
-        """Forget cached statuses and the served mask (this process just changed the corpus)."""
+        """Forget cached statuses (this process just changed the corpus)."""
         self._token = None
         self._statuses = None
-        self._status_mask = None
 
     def is_empty(self) -> bool:
         return self.manifest.count_documents() == 0
@@ -220,10 +196,14 @@ def remove_document(store: Store, doc_id: str, *, actor: str, note: str = "") ->
 
 
 def reconcile(store: Store) -> int:
-    """Replay pending status syncs, then make the vector store hold exactly the manifest's live chunks.
+    """Replay pending status syncs, make the vector store hold exactly the manifest's live chunks, and
+    repair the keyword index if it does not hold exactly the served chunks (it never should: it is
+    written in the same transactions as the revisions).
 
     Returns the number of vectors deleted or re-added.
     """
+    if set(store.manifest.keyword_chunk_ids()) != store.manifest.served_chunk_ids():
+        store.keywords.rebuild()
     for doc_id in store.manifest.pending_sync():
         sync_vectors(store, doc_id)
     in_manifest = store.manifest.chunk_ids()
@@ -247,10 +227,3 @@ def reconcile(store: Store) -> int:
             ]
             store.vectors.upsert(ids, vectors, metas)
     return len(orphans) + len(missing)
-
-
-def rebuild_bm25(store: Store) -> BM25Index:
-    ids, corpus_terms, doc_ids = store.manifest.all_terms()
-    index = BM25Index.build(ids, corpus_terms, doc_ids)
-    store.publish_bm25(index)
-    return index

@@ -70,7 +70,7 @@ def test_two_stores_sharing_a_server_see_each_others_ingests(chroma_url: str, tm
     settings = Settings(home=tmp_path / "home", chroma_url=chroma_url, collection="two_processes")
     writer, reader = Store(settings), Store(settings)
     ingest_paths(writer, [corpus], status=Status.approved, approved_by="test-editor")
-    before = set(reader.bm25.ids)
+    before = set(reader.keywords.ids)
     assert before == writer.manifest.chunk_ids()
     assert set(reader.statuses().values()) == {"approved"}
 
@@ -78,15 +78,14 @@ def test_two_stores_sharing_a_server_see_each_others_ingests(chroma_url: str, tm
         shutil.copy(f, corpus / f.name)
     report = ingest_paths(writer, [corpus], status=Status.approved, approved_by="test-editor")
     assert report.added
-    after = set(reader.bm25.ids)
-    assert after == writer.manifest.chunk_ids() and after > before, "the reader kept a stale BM25 index"
+    after = set(reader.keywords.ids)
+    assert after == writer.manifest.chunk_ids() and after > before, "the reader saw a stale keyword index"
     assert set(reader.statuses()) == set(writer.manifest.statuses())
 
     writer.set_status(report.added[0], "retired")
     assert reader.statuses()[report.added[0]] == "retired"
-    mask = reader.approved_mask()
-    retired = {i for i, d in enumerate(reader.bm25.doc_ids) if d == report.added[0]}
-    assert retired and all(mask[i] == 0 for i in retired)
+    assert not any(d == report.added[0] for d in reader.manifest.keyword_chunk_ids().values())
+    assert set(reader.keywords.ids) == writer.manifest.served_chunk_ids()
 
 
 def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:

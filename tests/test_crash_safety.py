@@ -119,7 +119,7 @@ def _check_consistent(home: Path, corpus: Path, edition: int) -> None:
     assert all(f"Edition {edition} of copy" in " ".join(c.text for c in store.manifest.doc_chunks(d)) for d in docs)
     live = store.manifest.chunk_ids()
     assert store.vectors.ids() == live
-    assert set(store.bm25.ids) == live
+    assert set(store.keywords.ids) == live
     assert not store.manifest.pending_sync()
     statuses = {m["status"] for m in store.vectors.metadata(sorted(live)).values()}
     assert statuses == {"approved"} and INDEXING not in statuses

@@ -47,6 +47,7 @@ def _revised(corpus: Path, tmp_path: Path, extra: str = "Home readings help conf
 
 def _consistent(store: Store) -> None:
     assert store.vectors.ids() == store.manifest.chunk_ids()
+    assert set(store.keywords.ids) == store.manifest.served_chunk_ids()
     assert not store.manifest.pending_sync()
 
 
@@ -165,7 +166,7 @@ def test_delete_purges_every_chunk_of_every_revision(store, corpus, tmp_path):
     lifecycle.add_document(store, EDITOR, _revised(corpus, tmp_path), revise=True)
     lifecycle.delete_document(store, EDITOR, DOC, "duplicate of another policy")
     assert store.manifest.revisions(DOC) == [] and store.vectors.count(DOC) == 0
-    assert not any(cid.startswith(DOC) for cid in store.manifest.chunk_ids() | set(store.bm25.ids))
+    assert not any(cid.startswith(DOC) for cid in store.manifest.chunk_ids() | set(store.keywords.ids))
     assert store.manifest.history(DOC)[-1].to_status == "deleted"
     _consistent(store)
 
