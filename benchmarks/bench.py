@@ -46,6 +46,12 @@ GOALS: dict[str, tuple[float, str]] = {
     "api_p50_ratio": (1.2, "le"),  # POST /v1/answers through `guideqa serve` vs in-process ask
     "noop_reingest_share": (0.05, "le"),  # re-ingesting an unchanged corpus vs the first ingest
     "noop_reingest_embedded": (0, "le"),
+    # the grow part (issue 16): a corpus ten times larger, built from scratch in the same run
+    "grow_ingest_rss_ratio": (1.2, "le"),
+    "grow_docs_per_s_ratio": (0.8, "ge"),
+    "grow_approve_ratio": (1.5, "le"),
+    "grow_answer_p95_ratio": (1.5, "le"),
+    "grow_ingest_peak_rss_mb": (1000.0, "le"),
 }
 
 
@@ -77,6 +83,25 @@ def scale_evalset(root: Path) -> Path:
     if not gold.exists():
         shutil.copy(ACR_EVALSET / "gold.jsonl", gold)
     return root
+
+
+def grow_evalset(root: Path, docs: int) -> Path:
+    """An evalset folder of ``docs`` synthetic NGC documents (:mod:`benchmarks.synth_corpus`) and the ACR gold.
+
+    The gold questions are only asked for latency (the same questions at every size); the synthetic
+    documents are never scored.
+    """
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synth_corpus import synthesise
+
+    folder = root / f"grow-{docs}"
+    wanted = set(synthesise(NGC_CORPUS, folder / "corpus", docs))
+    for path in sorted(set((folder / "corpus").glob("*.html")) - wanted):  # left by a larger run into the same folder
+        path.unlink()
+    gold = folder / "gold.jsonl"
+    if not gold.exists():
+        shutil.copy(ACR_EVALSET / "gold.jsonl", gold)
+    return folder
 
 
 def _open_evalset(evalset_dir: Path, home: Path) -> tuple[Any, list[str]]:
@@ -224,6 +249,70 @@ def phase_ingest(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def phase_build(args: argparse.Namespace) -> dict[str, Any]:
+    """Build an evalset's index from scratch, as `guideqa ingest` does, then time editor approvals on it.
+
+    Peak RSS is this process's, read right after the build: the embedding model, Chroma and the
+    manifest included. Approval latency: ``--approvals`` documents each get a revised file ingested
+    as a new submitted revision, are reviewed, then the approval alone is timed (the revision swap,
+    the keyword index update and the Chroma status flip: what an editor's click costs).
+    """
+    from core.records import Status
+    from core.settings import Settings
+    from editorial.lifecycle import transition
+    from editorial.users import User
+    from evals.evalset import load_evalset
+    from evals.runner import evalset_settings
+    from ingest.pipeline import ingest_paths
+    from store.store import Store
+
+    evalset = load_evalset(Path(args.evalset))
+    settings = evalset_settings(Settings(home=Path(args.home)), evalset)
+    shutil.rmtree(settings.home, ignore_errors=True)
+    store = Store(settings)
+    # Start-up, not ingest (it counts in the RSS, not in the time): the embedding model, the
+    # clinical reader (spaCy + ConText) the rule compiler uses, the chunker.
+    from core.lexicon.reader import read
+
+    store.embedder.embed(["warm-up"])
+    read("No leg pain after two medial branch blocks.")
+    import llama_index.core.node_parser  # noqa: F401
+
+    t0 = time.perf_counter()
+    report = ingest_paths(store, [evalset.corpus], status=Status.approved, approved_by="benchmark")
+    build_s = time.perf_counter() - t0
+    rss = _peak_rss_mb()
+    docs = store.manifest.count_documents()
+    editor = User("benchmark", "editor")
+    approve_ms: list[float] = []
+    heads = sorted(store.manifest.heads(), key=lambda r: r.doc_id)
+    step = max(1, len(heads) // max(1, args.approvals))
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, record in enumerate(heads[::step][: args.approvals]):
+            folder = Path(tmp) / str(i)
+            folder.mkdir()
+            source = Path(record.path)
+            revised = source.read_text(encoding="utf-8").replace("</body>", "<p>Revised for the benchmark.</p></body>")
+            (folder / source.name).write_text(revised, encoding="utf-8")
+            ingest_paths(store, [folder])  # a new revision, submitted (not authorised to approve)
+            transition(store, editor, record.doc_id, "review")
+            t0 = time.perf_counter()
+            transition(store, editor, record.doc_id, "approve")
+            approve_ms.append((time.perf_counter() - t0) * 1000)
+    chunks = store.manifest.count_chunks()
+    store.close()
+    return {
+        "docs": docs,
+        "chunks": chunks,
+        "failed": len(report.failed),
+        "build_s": build_s,
+        "docs_per_s": docs / build_s,
+        "ingest_peak_rss_mb": rss,
+        "approve_p50_ms": _percentile(approve_ms, 0.5),
+        "approve_max_ms": max(approve_ms, default=float("nan")),
+    }
+
+
 def phase_cold(args: argparse.Namespace) -> dict[str, Any]:
     """A fresh `guideqa ask` process, from exec to its printed answer, against the ACR index."""
     settings, _ = _open_evalset(Path(args.evalset), Path(args.home))
@@ -323,18 +412,61 @@ def phase_api(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-PHASES = {"answer": phase_answer, "ingest": phase_ingest, "cold": phase_cold, "api": phase_api}
+PHASES = {
+    "answer": phase_answer,
+    "ingest": phase_ingest,
+    "cold": phase_cold,
+    "api": phase_api,
+    "build": phase_build,
+}
 
 
 def _child(phase: str, args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--phase", phase, "--home", str(args.home)]
+    cmd = [sys.executable, __file__, "--phase", phase, "--home", str(extra.get("home", args.home))]
     cmd += ["--questions", str(args.questions), "--ingest-docs", str(args.ingest_docs)]
     cmd += ["--cold-runs", str(args.cold_runs), "--evalset", str(extra.get("evalset", args.evalset))]
+    cmd += ["--approvals", str(args.approvals)]
     print(f"bench: {phase} ({extra.get('label', args.evalset)}) ...", file=sys.stderr, flush=True)
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"bench: phase {phase} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _grow(args: argparse.Namespace) -> dict[str, Any]:
+    """Build the small and the large synthetic corpus from scratch, each in its own process, then answer from each."""
+    small_n, big_n = (int(n) for n in args.grow_docs.split(","))
+    out: dict[str, Any] = {"grow_embedder": _embedder_name()}
+    sides = {}
+    for tag, n in (("small", small_n), ("big", big_n)):
+        folder = grow_evalset(args.grow_dir, n)
+        home = args.grow_dir / "homes"
+        t0 = time.perf_counter()
+        built = _child("build", args, evalset=folder, home=home, label=f"{n} synthetic documents")
+        answered = _child("answer", args, evalset=folder, home=home, label=f"{n} synthetic documents")
+        sides[tag] = (built, answered)
+        out[f"grow_{tag}_docs"] = built["docs"]
+        out[f"grow_{tag}_chunks"] = built["chunks"]
+        out[f"grow_{tag}_build_s"] = built["build_s"]
+        out[f"grow_{tag}_docs_per_s"] = built["docs_per_s"]
+        out[f"grow_{tag}_ingest_rss_mb"] = built["ingest_peak_rss_mb"]
+        out[f"grow_{tag}_approve_p50_ms"] = built["approve_p50_ms"]
+        out[f"grow_{tag}_answer_p95_ms"] = answered["answer_p95_ms"]
+        out[f"grow_{tag}_answer_rss_mb"] = answered["peak_rss_mb"]
+        out[f"grow_{tag}_wall_s"] = time.perf_counter() - t0
+    (small_b, small_a), (big_b, big_a) = sides["small"], sides["big"]
+    out["grow_ingest_peak_rss_mb"] = max(small_b["ingest_peak_rss_mb"], big_b["ingest_peak_rss_mb"])
+    out["grow_ingest_rss_ratio"] = big_b["ingest_peak_rss_mb"] / small_b["ingest_peak_rss_mb"]
+    out["grow_docs_per_s_ratio"] = big_b["docs_per_s"] / small_b["docs_per_s"]
+    out["grow_approve_ratio"] = big_b["approve_p50_ms"] / small_b["approve_p50_ms"]
+    out["grow_answer_p95_ratio"] = big_a["answer_p95_ms"] / small_a["answer_p95_ms"]
+    return out
+
+
+def _embedder_name() -> str:
+    from core.settings import Settings
+
+    return Settings().embedder
 
 
 def _verdict(key: str, value: float) -> str:
@@ -352,7 +484,14 @@ def main() -> int:
     parser.add_argument("--ingest-docs", type=int, default=8, help="Documents ingested for the ingest ratio.")
     parser.add_argument("--cold-runs", type=int, default=3, help="Fresh processes timed (median reported).")
     parser.add_argument("--scale-evalset", type=Path, default=Path(tempfile.gettempdir()) / "acr-ngc")
-    parser.add_argument("--only", default="answer,ingest,cold,api,scale", help="Comma-separated parts to run.")
+    parser.add_argument("--only", default="answer,ingest,cold,api,scale,grow", help="Comma-separated parts to run.")
+    parser.add_argument(
+        "--grow-docs",
+        default="1380,13800",
+        help="grow part: the two corpus sizes (synthetic NGC documents), built from scratch and compared.",
+    )
+    parser.add_argument("--grow-dir", type=Path, default=Path(tempfile.gettempdir()) / "guideqa-grow")
+    parser.add_argument("--approvals", type=int, default=5, help="grow part: approvals timed at each size.")
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(PHASES[args.phase](args)))
@@ -388,6 +527,12 @@ def main() -> int:
             out.update({k: big[k] for k in ("corpus_docs", "chunks", "peak_rss_mb")})
             if "answer_p95_ms" in out:
                 out["scale_p95_ratio"] = big["answer_p95_ms"] / out["answer_p95_ms"]
+    if "grow" in parts:
+        if not (ACR_EVALSET.exists() and NGC_CORPUS.exists()):
+            print(f"bench: grow part skipped: {ACR_EVALSET} or {NGC_CORPUS} is absent", file=sys.stderr)
+            out["grow_skipped"] = "shared corpora absent"
+        else:
+            out.update(_grow(args))
     out = {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")

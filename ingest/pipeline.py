@@ -16,6 +16,12 @@ A crash after 1 leaves vectors no manifest row lists: retrieval ignores them and
 :func:`store.store.reconcile` deletes them. A crash after 2 leaves a pending sync that it
 replays. Every ingest and editor action runs under :func:`store.lock.write_lock`. A document that
 fails to load keeps its previously indexed revisions untouched.
+
+Memory is bounded by the largest document, not by the corpus: a first pass reads each file only
+for its identity (path, doc_id, content hash: a doc_id claimed by two files must be known before
+either is indexed), and a second pass reads again, parses, embeds and commits one document at a
+time (its keyword rows go into the manifest's FTS5 index in the same transaction). What grows with
+the corpus lives on disk (manifest, Chroma), except Chroma's own in-memory vector index.
 """
 
 from __future__ import annotations
@@ -72,6 +78,17 @@ class IngestReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.status_changed or self.orphans_deleted)
+
+
+@dataclass
+class _Found:
+    """What pass 1 of an ingest keeps of a file: its identity, never its text."""
+
+    path: Path  # as discovered
+    shown: str  # the resolved path, as reports and failures name it
+    doc_id: str
+    content_hash: str
+    warnings: list[str] = field(default_factory=list)
 
 
 def revision_chunk_id(chunk_id: str, rev: int) -> str:
@@ -224,7 +241,6 @@ def _ingest_paths(
     notify("discovered", str(len(files)))
     reprocess = store.manifest.get_info("ingest_version") != INGEST_VERSION
     limits = Limits.from_settings(store.settings)
-    by_id: dict[str, list[LoadedDocument]] = {}
     failed_paths: set[str] = set()
 
     def fail(path: str, message: str) -> None:
@@ -232,55 +248,78 @@ def _ingest_paths(
         failed_paths.add(str(Path(path).resolve()))
         notify("failed", path)
 
-    for path in files:
+    def load(path: Path) -> tuple[LoadedDocument, bool] | None:
+        """One file read and validated, its status decided (and whether a file's ``approved`` was
+        demoted to ``submitted``); ``None``, with a failure recorded, if it cannot be read."""
         try:
             doc = load_document(path.resolve(), default_status=store.settings.default_status, limits=limits)
         except DocumentError as exc:
             fail(str(path), str(exc))
-            continue
+            return None
         except Exception as exc:
             fail(str(path), f"{path}: could not be read ({exc.__class__.__name__}: {str(exc)[:200]})")
-            continue
+            return None
         if status is not None:
             doc.meta.status = status
         elif doc.meta.status is Status.approved and not authorised:
             doc.meta.status = Status.submitted
-            report.warnings.append(
+            return doc, True
+        return doc, False
+
+    # Pass 1 keeps only each file's identity (path, doc_id, content hash): the corpus is never held
+    # in memory, so the peak of an ingest is one document's, whatever the corpus size. A doc_id
+    # claimed by two files must be known before either is indexed, hence two passes.
+    by_id: dict[str, list[_Found]] = {}
+    for path in files:
+        got = load(path)
+        if got is None:
+            continue
+        doc, demoted = got
+        found = _Found(path, doc.path, doc.meta.doc_id, doc.content_hash)
+        if demoted:
+            found.warnings.append(
                 f"{path}: 'status: approved' in the file is not honoured (the data directory already holds "
                 "documents): indexed as submitted for an editor to approve (or ingest --approve-as EDITOR)"
             )
-        by_id.setdefault(doc.meta.doc_id, []).append(doc)
-    loaded: dict[str, LoadedDocument] = {}
-    for doc_id, docs in by_id.items():
-        if len(docs) == 1:
-            loaded[doc_id] = docs[0]
-            report.warnings.extend(docs[0].warnings())
-            passages = instruction_passages(docs[0].body)
-            if passages:
-                report.warnings.append(
-                    f"{docs[0].path}: holds text addressed to an answer engine ({passages[0]!r}): "
-                    "it is indexed for the editor to see, and never used to answer"
-                )
+        found.warnings.extend(doc.warnings())
+        passages = instruction_passages(doc.body)
+        if passages:
+            found.warnings.append(
+                f"{doc.path}: holds text addressed to an answer engine ({passages[0]!r}): "
+                "it is indexed for the editor to see, and never used to answer"
+            )
+        by_id.setdefault(doc.meta.doc_id, []).append(found)
+        del doc, got
+    loaded: dict[str, _Found] = {}
+    for doc_id, founds in by_id.items():
+        if len(founds) == 1:
+            loaded[doc_id] = founds[0]
+            report.warnings.extend(founds[0].warnings)
             continue
-        for doc in docs:  # a doc_id claimed by two files in one run: neither wins
-            others = ", ".join(d.path for d in docs if d is not doc)
-            fail(doc.path, str(DocumentError(Path(doc.path), f"doc_id '{doc_id}' is also used by {others}", "doc_id")))
+        for found in founds:  # a doc_id claimed by two files in one run: neither wins
+            others = ", ".join(f.shown for f in founds if f is not found)
+            fail(
+                found.shown,
+                str(DocumentError(Path(found.shown), f"doc_id '{doc_id}' is also used by {others}", "doc_id")),
+            )
+    del by_id
 
-    for doc_id, doc in loaded.items():
+    # Pass 2: one document at a time, read again, then parsed, chunked, embedded and committed.
+    for doc_id, found in loaded.items():
         head = store.manifest.head(doc_id)
         try:
-            stored = store.manifest.find_content(doc_id, doc.content_hash) if head else None
+            stored = store.manifest.find_content(doc_id, found.content_hash) if head else None
             if stored is not None and head is not None and stored.rev != head.rev:
                 # The file holds an older revision (an editor revised it from another file since):
                 # re-ingesting a folder never rolls a document back.
                 report.unchanged.append(doc_id)
                 notify("unchanged", doc_id)
                 continue
-            if head and head.content_hash == doc.content_hash and not reprocess:
+            if head and head.content_hash == found.content_hash and not reprocess:
                 if status is not None and head.status != status.value:
                     if not authorised:
                         raise DocumentError(
-                            Path(doc.path),
+                            Path(found.shown),
                             f"{head.cited_as} is {head.status}: changing its status with ingest needs an editor "
                             "(--approve-as EDITOR, or `guideqa docs ...`)",
                             "status",
@@ -292,6 +331,14 @@ def _ingest_paths(
                     report.unchanged.append(doc_id)
                 notify("unchanged", doc_id)
                 continue
+            got = load(found.path)
+            if got is None:
+                continue  # it broke or vanished since pass 1: recorded as failed, its indexed revisions kept
+            doc = got[0]
+            if doc.meta.doc_id != doc_id:
+                raise DocumentError(
+                    Path(doc.path), f"changed its doc_id from '{doc_id}' while being ingested", "doc_id"
+                )
             if head and head.content_hash == doc.content_hash:
                 rev = head.rev  # re-processing the same content (parsing rules changed): same revision
                 if status is None or not authorised:
@@ -305,9 +352,9 @@ def _ingest_paths(
                 report.updated.append(doc_id)
             notify("indexed", doc_id)
         except DocumentError as exc:
-            fail(doc.path, str(exc))
+            fail(found.shown, str(exc))
         except _CONTENT_ERRORS as exc:  # what a document's content can cause; one never stops the rest
-            fail(doc.path, f"{doc.path}: could not be indexed ({exc.__class__.__name__}: {str(exc)[:200]})")
+            fail(found.shown, f"{found.shown}: could not be indexed ({exc.__class__.__name__}: {str(exc)[:200]})")
 
     for record in store.manifest.heads():
         if record.doc_id in loaded or not _under(Path(record.path), roots):
