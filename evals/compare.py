@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evals.metrics import QUALITY_METRICS
+from evals.metrics import LOWER_IS_BETTER, QUALITY_METRICS
 
 
 def _load(run: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -72,7 +72,7 @@ def render_comparison(result: dict[str, Any], console: Console) -> None:
         table.add_column(col)
     for key, m in result["metrics"].items():
         colour = "green" if m["delta"] > 0 else "red" if m["delta"] < 0 else ""
-        if key in ("insufficient_rate",) or key.startswith("latency"):
+        if key in LOWER_IS_BETTER or key.startswith("latency"):
             colour = {"green": "red", "red": "green"}.get(colour, "")
         table.add_row(key, str(m["a"]), str(m["b"]), f"[{colour}]{m['delta']:+}[/]" if colour else f"{m['delta']:+}")
     console.print(table)

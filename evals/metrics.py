@@ -21,8 +21,15 @@ QUALITY_METRICS = [
     "citation_resolve_rate",
     "supported_bullet_rate",
     "insufficient_rate",
+    "committed_rate",
+    "committed_accuracy",
+    "confident_wrong_rate",
     "questions_per_s",
 ]
+# Metrics where lower is better (comparisons colour their deltas the other way round).
+LOWER_IS_BETTER = ("insufficient_rate", "confident_wrong_rate")
+# Verdicts that commit to an answer; `conditional` and `insufficient_evidence` abstain (say what is missing).
+COMMITTED = (Determination.indicated.value, Determination.not_indicated.value)
 
 
 def bootstrap_ci(correct: list[bool], *, resamples: int = 2000, seed: int = 0) -> list[float]:
@@ -125,6 +132,7 @@ def summarise(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     gold_labels = [label for label in LABELS if label in gold]
     macro = float(np.mean([classes[label]["f1"] for label in gold_labels])) if gold_labels else 0.0
     majority = Counter(gold).most_common(1)[0][1] / len(gold) if gold else 0.0
+    committed = [r for r in results if r["predicted"] in COMMITTED]
     with_gold_docs = [r for r in results if r.get("gold_doc_ids")]
     return {
         "n": len(results),
@@ -146,6 +154,15 @@ def summarise(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
             sum(r["bullets_supported"] for r in results), sum(r["bullets_total"] for r in results)
         ),
         "insufficient_rate": ratio(sum(1 for p in pred if p == Determination.insufficient_evidence.value), len(pred)),
+        # Selective answering: how often the engine commits (indicated / not indicated), how often it is
+        # right when it does, and the share of all questions given a confident wrong verdict (the worst
+        # answer: an abstention at least says what is missing). An engine that abstains honestly keeps
+        # committed_accuracy above the majority baseline even when its overall accuracy is not.
+        "committed_rate": ratio(len(committed), len(results)),
+        "committed_accuracy": (  # None, not a perfect 1.0, when the engine never committed
+            ratio(sum(1 for r in committed if r["correct"]), len(committed)) if committed else None
+        ),
+        "confident_wrong_rate": ratio(sum(1 for r in committed if not r["correct"]), len(results)),
         # The known failure of LLM reviewers is calling undeterminable cases eligible: conditional recall
         # is reported on its own, beside indicated recall.
         "conditional_recall": classes.get("conditional", {}).get("recall"),

@@ -31,6 +31,9 @@ REPORT_KEYS = {
     "citation_resolve_rate",
     "supported_bullet_rate",
     "insufficient_rate",
+    "committed_rate",
+    "committed_accuracy",
+    "confident_wrong_rate",
     "latency_ms",
     "questions_per_s",
 }
@@ -147,3 +150,36 @@ def test_ctrl_c_leaves_a_valid_partial_report(fixture_settings, tmp_path):
 def test_eval_of_a_folder_without_corpus_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["eval", str(tmp_path)], obj={})
     assert result.exit_code == 2 and "no corpus/ folder" in result.output
+
+
+def test_selective_answer_metrics_count_commitments_and_confident_errors():
+    from evals.metrics import summarise
+
+    def row(gold: str, predicted: str) -> dict:
+        return {
+            "gold": gold,
+            "predicted": predicted,
+            "correct": gold == predicted,
+            "gold_doc_ids": [],
+            "cited_doc_ids": [],
+            "citations_resolved": 0,
+            "citations_total": 0,
+            "bullets_supported": 0,
+            "bullets_total": 0,
+            "latency_ms": 1.0,
+        }
+
+    rows = [
+        row("indicated", "indicated"),  # committed, right
+        row("indicated", "not_indicated"),  # committed, wrong: the worst answer
+        row("not_indicated", "conditional"),  # abstained
+        row("conditional", "insufficient_evidence"),  # abstained
+    ]
+    report = summarise(rows, seconds=1.0)
+    assert report["committed_rate"] == 0.5
+    assert report["committed_accuracy"] == 0.5
+    assert report["confident_wrong_rate"] == 0.25
+    abstaining = summarise([row("indicated", "conditional")], seconds=1.0)
+    assert abstaining["committed_rate"] == 0.0
+    assert abstaining["committed_accuracy"] is None  # not a perfect score for never answering
+    assert abstaining["confident_wrong_rate"] == 0.0
