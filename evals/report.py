@@ -49,6 +49,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"  insufficient={report['insufficient_rate']:.3f}",
         f"latency p50={lat['p50']:.0f} ms p95={lat['p95']:.0f} ms max={lat['max']:.0f} ms  "
         f"throughput={report['questions_per_s']:.1f} questions/s",
+        f"committed (indicated / not indicated) {_rate(report.get('committed_rate'))} of answers, "
+        f"accuracy when committed {_rate(report.get('committed_accuracy'))}, "
+        f"confident wrong {_rate(report.get('confident_wrong_rate'))} of all",
     ]
     if report.get("criteria_gold"):
         lines.append(
