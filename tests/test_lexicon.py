@@ -106,3 +106,16 @@ def test_no_context_rule_was_fitted_to_one_question() -> None:
 
 def test_elided_head_nouns_are_spelled_out() -> None:
     assert "drug therapies, surgical therapies" in normalize("drug, surgical or psychological therapies")
+
+
+@pytest.mark.parametrize(
+    "text, negated",
+    [
+        ("Thigh thrust, compression and distraction are all negative.", {"thigh thrust", "compression", "distraction"}),
+        ("The provocation tests are both negative.", {"provocation tests"}),
+        ("The provocation tests are negative.", {"provocation tests"}),
+    ],
+)
+def test_are_negative_reads_through_a_floating_quantifier(text: str, negated: set[str]) -> None:
+    # fastcontext-rules' "are negative" with an optional "all" / "both" between copula and adjective
+    assert {m.text for m in read(text).mentions if m.negated} == negated
