@@ -137,6 +137,11 @@ def test_decide_by_the_share_of_support():
     assert decide(StanceCount(support=1, against=3)) == Determination.not_indicated
     assert decide(StanceCount(support=1, against=1)) == Determination.conditional
     assert decide(StanceCount()) == Determination.conditional
+    # a lexical reading commits only on a two-to-one lean of at least one sentence's worth of cues
+    assert decide(StanceCount(support=2, against=1)) == Determination.indicated
+    assert decide(StanceCount(support=1.8, against=1.2)) == Determination.conditional  # 60:40 is no lean
+    assert decide(StanceCount(support=0.9)) == Determination.conditional  # faint cues only
+    assert decide(StanceCount(against=1.0)) == Determination.not_indicated
 
 
 def test_findings_sections_weigh_more_than_aims():

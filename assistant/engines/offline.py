@@ -351,7 +351,7 @@ class OfflineEngine:
         lean = {
             Determination.indicated: "the cited evidence mostly supports it",
             Determination.not_indicated: "the cited evidence mostly reports no benefit or advises against it",
-            Determination.conditional: "the cited evidence is mixed or qualified",
+            Determination.conditional: "the cited sentences do not settle it either way",
         }[determination]
         headline = f"{VERDICT_LABELS[determination]}: {lean} (a reading of the sentences below, not a rated guideline)."
         for doc_id in r.doc_ids[1:3]:
