@@ -36,8 +36,12 @@ import numpy as np
 
 from core.instructions import instruction_passages
 from core.lexicon import LEXICON_DIGEST
+from core.lexicon.normalize import normalize
+from core.lexicon.quantities import find_quantities
+from core.lexicon.reader import read
+from core.memory import return_freed_memory
 from core.records import DocumentError, LoadedDocument, RatingTable, Status
-from core.textnorm import RULES_DIGEST, terms
+from core.textnorm import RULES_DIGEST, expand, terms
 from ingest.chunking import chunk_blocks
 from ingest.documents import Limits, discover, load_document
 from ingest.evidence import extract_rating_rows
@@ -160,6 +164,19 @@ def _table_vectors(store: Store, doc: LoadedDocument, tables: list[RatingTable])
     if not texts:
         return store.embedder.embed([])
     return np.stack([known[t] for t in texts])
+
+
+def release_document_memory() -> None:
+    """After a document is indexed: drop the text readers' memo tables and give freed heap back.
+
+    The memo tables are sized for answering (the same sentences come back question after question;
+    full, they hold several hundred MB), but an ingest reads each text once: kept, they would grow
+    with the corpus. Then the heap is trimmed (:mod:`core.memory`). So an ingest holds one
+    document's data at a time, in RSS as well as in Python objects.
+    """
+    for memo in (expand, normalize, find_quantities, read):
+        memo.cache_clear()
+    return_freed_memory()
 
 
 def _under(path: Path, roots: list[Path]) -> bool:
@@ -345,7 +362,10 @@ def _ingest_paths(
                     doc.meta.status = Status(head.status)
             else:
                 rev = head.rev + 1 if head else 1
-            report.chunks_embedded += index_revision(store, doc, rev, actor=actor, note=note)
+            try:
+                report.chunks_embedded += index_revision(store, doc, rev, actor=actor, note=note)
+            finally:
+                release_document_memory()
             if head is None:
                 report.added.append(doc_id)
             else:
