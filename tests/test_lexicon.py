@@ -119,3 +119,10 @@ def test_elided_head_nouns_are_spelled_out() -> None:
 def test_are_negative_reads_through_a_floating_quantifier(text: str, negated: set[str]) -> None:
     # fastcontext-rules' "are negative" with an optional "all" / "both" between copula and adjective
     assert {m.text for m in read(text).mentions if m.negated} == negated
+
+
+def test_every_context_rule_names_a_source_that_exists() -> None:
+    # no trigger is kept "pending a citation": a rule without a public source is removed
+    for rule in LEXICON.context_rules:
+        assert rule.get("src") in LEXICON.sources, rule
+    assert not any("unsourced" in sid for sid in LEXICON.sources)
