@@ -36,9 +36,7 @@ import numpy as np
 
 from core.instructions import instruction_passages
 from core.lexicon import LEXICON_DIGEST
-from core.lexicon.normalize import normalize
-from core.lexicon.quantities import find_quantities
-from core.lexicon.reader import read
+from core.lexicon.reader import clear_reading_memos
 from core.memory import return_freed_memory
 from core.records import DocumentError, LoadedDocument, RatingTable, Status
 from core.textnorm import RULES_DIGEST, expand, terms
@@ -86,11 +84,10 @@ class IngestReport:
 
 @dataclass
 class _Found:
-    """What pass 1 of an ingest keeps of a file: its identity, never its text."""
+    """What pass 1 of an ingest keeps of a file: its identity (the doc_id is its key), never its text."""
 
     path: Path  # as discovered
     shown: str  # the resolved path, as reports and failures name it
-    doc_id: str
     content_hash: str
     warnings: list[str] = field(default_factory=list)
 
@@ -174,8 +171,8 @@ def release_document_memory() -> None:
     with the corpus. Then the heap is trimmed (:mod:`core.memory`). So an ingest holds one
     document's data at a time, in RSS as well as in Python objects.
     """
-    for memo in (expand, normalize, find_quantities, read):
-        memo.cache_clear()
+    clear_reading_memos()
+    expand.cache_clear()
     return_freed_memory()
 
 
@@ -292,7 +289,7 @@ def _ingest_paths(
         if got is None:
             continue
         doc, demoted = got
-        found = _Found(path, doc.path, doc.meta.doc_id, doc.content_hash)
+        found = _Found(path, doc.path, doc.content_hash)
         if demoted:
             found.warnings.append(
                 f"{path}: 'status: approved' in the file is not honoured (the data directory already holds "

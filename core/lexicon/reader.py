@@ -380,6 +380,17 @@ def read(text: str) -> Reading:
     return reading
 
 
+def clear_reading_memos() -> None:
+    """Forget the memoised readings (``read`` and the normalisation and quantities under it).
+
+    They are sized for answering, where the same sentences return question after question; a
+    caller that reads each text once (an ingest) clears them per document so they never grow
+    with the corpus. Kept here, beside the memo tables, so a new one is not forgotten.
+    """
+    for memo in (read, normalize, find_quantities):
+        memo.cache_clear()
+
+
 _LIST_GAP = re.compile(
     r"^(?:\s*,\s*|\s*,?\s*(?:and|or|and/or)\s+|\s*/\s*|\s*,?\s*(?:such as|including)\s+)(?:an?\s+|the\s+|of\s+)?$"
 )
