@@ -24,22 +24,36 @@ from core.records import StoredChunk
 from core.rules import CompiledRule
 
 RETRIEVED_DOCS = 5  # besides the documents whose rules name the service: the best retrieved ones
+# Governing documents that neither retriever reached (none of their chunks is in the fused pool) are
+# weak candidates: decide ranks them after every retrieved one. Keeping a few lets a shorthand question
+# that retrieval misreads still find its policy; keeping all of them made every answer read the rules of
+# every document naming the service, O(corpus) (issue 16: p95 x3.8 at ten times the documents).
+UNRETRIEVED_GOVERNING = 8
 MAX_CRITERIA = 14
 _STATUS = {MET: CriterionStatus.met, NOT_MET: CriterionStatus.not_met, UNKNOWN: CriterionStatus.unknown}
 
 
 def candidate_docs(request: EngineRequest, facts: ClinicalFacts) -> list[str]:
     """Documents that may govern the ask: rules naming the service (or a broader or narrower one), code matches,
-    then the best retrieved documents."""
+    then the best retrieved documents.
+
+    Bounded by the retrieval pool, not the corpus: every governing document retrieval reached, in
+    retrieval order, and at most :data:`UNRETRIEVED_GOVERNING` it did not."""
     lexicon = load_lexicon()
     r = request.retrieval
     services: set[str] = set()
+    exact: list[str] = []
     for ask in facts.asks[:1]:
         if ask.service in lexicon.concepts:
             services |= set(lexicon.ancestors(ask.service)) | set(lexicon.descendants(ask.service))
+            exact = request.corpus.docs_governing([ask.service])
     governing = request.corpus.docs_governing(services) if services else []
+    ranks = r.doc_ranks()
+    retrieved = sorted((d for d in governing if d in ranks), key=ranks.__getitem__)
+    # Of the unretrieved, those whose rules name the asked service itself before a broader or narrower one.
+    unretrieved = [d for d in dict.fromkeys([*exact, *governing]) if d not in ranks][:UNRETRIEVED_GOVERNING]
     coded = [d for d in r.doc_ids if r.code_docs.get(d)]
-    return list(dict.fromkeys([*governing, *coded, *r.doc_ids[:RETRIEVED_DOCS]]))
+    return list(dict.fromkeys([*retrieved, *unretrieved, *coded, *r.doc_ids[:RETRIEVED_DOCS]]))
 
 
 def ungoverned_codes(request: EngineRequest) -> str | None:
