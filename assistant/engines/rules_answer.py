@@ -48,10 +48,11 @@ def candidate_docs(request: EngineRequest, facts: ClinicalFacts) -> list[str]:
             services |= set(lexicon.ancestors(ask.service)) | set(lexicon.descendants(ask.service))
             exact = request.corpus.docs_governing([ask.service])
     governing = request.corpus.docs_governing(services) if services else []
-    ranks = r.doc_ranks()
-    retrieved = sorted((d for d in governing if d in ranks), key=ranks.__getitem__)
+    governs = set(governing)
+    retrieved = [d for d in r.doc_ids if d in governs]  # doc_ids is best first
     # Of the unretrieved, those whose rules name the asked service itself before a broader or narrower one.
-    unretrieved = [d for d in dict.fromkeys([*exact, *governing]) if d not in ranks][:UNRETRIEVED_GOVERNING]
+    seen = set(r.doc_ids)
+    unretrieved = [d for d in dict.fromkeys([*exact, *governing]) if d not in seen][:UNRETRIEVED_GOVERNING]
     coded = [d for d in r.doc_ids if r.code_docs.get(d)]
     return list(dict.fromkeys([*retrieved, *unretrieved, *coded, *r.doc_ids[:RETRIEVED_DOCS]]))
 
